@@ -1,0 +1,161 @@
+"""The face model: neutral template + action-unit basis, built once from the landmark model's prior.
+
+A face in the model frame (see `template.py`) is
+
+    shape = identity + sum_k expression[k] * basis[k] + sum_j residual[j] * residual_basis[j]
+
+with `identity` the (478, 3) neutral shape of one actor in one shot (the template plus that actor's
+own offsets), the action-unit `basis` shared by every shot, and a small per-shot residual basis for
+what the action units do not describe. The image points are `pose.apply(shape)` (scaled
+orthographic: the landmark model's z is a depth in the same pixel units as x and y).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from ned_models.face_model.action_units import ActionUnit, action_unit_fields
+from ned_models.face_model.template import (
+    blank_inputs,
+    mirror_pairs,
+    normalise,
+    place_irises,
+    symmetrise,
+)
+from ned_models.face_model.identity_units import identity_unit_fields
+from ned_models.face_model.regions import region_weights
+from ned_models.landmarks import (
+    CHIN,
+    LOWER_INNER_LIP_MID,
+    MESH_POINTS,
+    MOUTH_LEFT_CORNER,
+    MOUTH_RIGHT_CORNER,
+    UPPER_INNER_LIP_MID,
+)
+
+__all__ = ["FaceModel", "build_face_model", "load_face_model", "EXPRESSION_BOUNDS"]
+
+# Coefficients are activations: never below neutral, at most a (very) exaggerated expression.
+EXPRESSION_BOUNDS = (0.0, 3.0)
+_ROUND = 1e-6  # the template is rounded so tiny runtime float differences do not change it
+_NEUTRAL_LID_GAP = 0.15
+_NEUTRAL_MOUTH_WIDTH = 0.78
+_NEUTRAL_CHIN = 1.6
+_RIGHT_LID_MID, _LEFT_LID_MID = (159, 145), (386, 374)  # upper and lower lid margin, mid-eye
+
+
+@dataclass(frozen=True)
+class FaceModel:
+    """The shared part of the face model (identical for every shot).
+
+    Attributes:
+        template: (478, 3) float64 neutral template, model frame (IOD units).
+        basis: (K, 478, 3) float64 action-unit displacement fields, K = len(ActionUnit).
+        pairs: (468,) int mirror correspondence of the mesh points.
+        identity_basis: (M, 478, 3) float64 identity-unit fields (`identity_units.py`): how faces
+            differ at rest; used only to split a shot's static offset into face and expression.
+        rigid_weights: (478,) float64 in [0, 1]: how little each point moves with expression
+            (1 = never); pose alignment trusts these points.
+        fingerprint: hex digest identifying template and basis (stored with every analysis).
+    """
+
+    template: np.ndarray
+    basis: np.ndarray
+    pairs: np.ndarray
+    identity_basis: np.ndarray
+    rigid_weights: np.ndarray
+    fingerprint: str
+
+    def shape(self, identity: np.ndarray, expression: np.ndarray, residual: np.ndarray | None = None,
+              residual_basis: np.ndarray | None = None) -> np.ndarray:
+        """Model-frame shape(s).
+
+        Args:
+            identity: (478, 3) neutral shape of the face.
+            expression: (..., K) action-unit coefficients.
+            residual: (..., R) residual coefficients, with residual_basis (R, 478, 3).
+
+        Returns:
+            (..., 478, 3) float64.
+        """
+        out = identity + np.tensordot(expression, self.basis, axes=([-1], [0]))
+        if residual is not None and residual_basis is not None and residual_basis.shape[0]:
+            out = out + np.tensordot(residual, residual_basis, axes=([-1], [0]))
+        return out
+
+
+def _rigid_weights(basis: np.ndarray) -> np.ndarray:
+    """1 where no action unit moves a point, falling to 0 where they move it by >~ 0.03 IOD."""
+    motion = np.sqrt((basis**2).sum(axis=-1).sum(axis=0))
+    weights = 1.0 / (1.0 + (motion / 0.015) ** 2)
+    weights[MESH_POINTS:] = 0.0  # irises follow gaze
+    return weights
+
+
+def _set_by_unit(shape: np.ndarray, field: np.ndarray, measure, target: float) -> np.ndarray:
+    """Move `shape` along `field` until the linear `measure(shape)` equals `target`."""
+    per_unit = measure(shape + field) - measure(shape)
+    return shape + ((target - measure(shape)) / per_unit) * field
+
+
+def _neutralise(draft: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+    """Undo what in the landmark model's prior is clearly an expression, not a face.
+
+    The prior's lips are apart, its eyes half closed (lid gap 0.07 IOD), its mouth stretched
+    (0.89 IOD wide) and its jaw short (chin 1.49 IOD below the eyes). A neutral adult face has the
+    lips closed, a palpebral fissure about 10 mm high, a mouth about 50 mm wide and the chin about
+    100 mm below the eyes, over a 63 mm eye distance (anthropometric norms): 0.15, 0.78 and 1.6 IOD
+    measured on the mesh's lid, lip-corner and chin points. Each is set by moving along the action
+    unit that changes it (the chin by stretching what lies below the lips), so nothing else moves.
+    """
+    fields = action_unit_fields(draft, pairs)
+    lip_gap = lambda s: s[LOWER_INNER_LIP_MID, 1] - s[UPPER_INNER_LIP_MID, 1]  # noqa: E731
+    shape = _set_by_unit(draft, fields[ActionUnit.LIPS_PART], lip_gap, 0.0)
+    for unit, (upper, lower) in ((ActionUnit.EYE_CLOSE_R, _RIGHT_LID_MID), (ActionUnit.EYE_CLOSE_L, _LEFT_LID_MID)):
+        lid_gap = lambda s, u=upper, lo=lower: s[lo, 1] - s[u, 1]  # noqa: E731
+        shape = _set_by_unit(shape, fields[unit], lid_gap, _NEUTRAL_LID_GAP)
+    width = lambda s: s[MOUTH_LEFT_CORNER, 0] - s[MOUTH_RIGHT_CORNER, 0]  # noqa: E731
+    shape = _set_by_unit(shape, fields[ActionUnit.LIP_STRETCH], width, _NEUTRAL_MOUTH_WIDTH)
+    lower = region_weights(shape, pairs)["lower_mouth"]
+    mouth_y = 0.5 * (shape[UPPER_INNER_LIP_MID, 1] + shape[LOWER_INNER_LIP_MID, 1])
+    stretch = np.zeros_like(shape)
+    stretch[:, 1] = lower * np.clip(shape[:, 1] - mouth_y, 0.0, None)
+    return _set_by_unit(shape, stretch, lambda s: s[CHIN, 1], _NEUTRAL_CHIN)
+
+
+def build_face_model(prior_shapes: np.ndarray) -> FaceModel:
+    """Build the model from the landmark model's answers to blank inputs.
+
+    Args:
+        prior_shapes: (N, 468, 3) landmark-model outputs for `template.blank_inputs()`.
+    """
+    prior = normalise(prior_shapes)
+    pairs = mirror_pairs(prior)
+    template = np.round(_neutralise(place_irises(symmetrise(prior, pairs)), pairs) / _ROUND) * _ROUND
+    basis = action_unit_fields(template, pairs)
+    # Coarsely rounded, so the fingerprint changes with the model's definition, not with the last
+    # bits of the landmark runtime's arithmetic on another CPU.
+    digest = hashlib.sha256(np.round(template, 3).astype("<f8").tobytes()
+                            + np.round(basis, 4).astype("<f8").tobytes())
+    return FaceModel(template=template, basis=basis, pairs=pairs,
+                     identity_basis=identity_unit_fields(template, pairs), rigid_weights=_rigid_weights(basis),
+                     fingerprint=digest.hexdigest()[:16])
+
+
+@functools.lru_cache(maxsize=1)
+def load_face_model() -> FaceModel:
+    """The face model, built on first use from the verified landmark model (about 20 ms).
+
+    Raises:
+        ModelLoadError: the landmark model file is missing or corrupt.
+    """
+    from ned_models.assets import FACE_LANDMARKS
+    from ned_models.tracking.tflite import TfliteModel
+
+    model = TfliteModel(FACE_LANDMARKS, num_threads=1)
+    shapes = np.stack([model.run(image[None])[0].reshape(MESH_POINTS, 3) for image in blank_inputs()])
+    return build_face_model(shapes)

@@ -1,0 +1,11 @@
+"""Face rendering: the warp renderer (moves the source's own pixels) and the compositor."""
+
+from ned_models.render.masks import face_mask, mask_outline
+from ned_models.render.patch import DEFAULT_FEATHER, PatchResult, render_patch
+from ned_models.render.topology import WarpTopology, build_topology
+from ned_models.render.warp import WarpField, dense_warp_field, warp_image
+
+__all__ = [
+    "PatchResult", "render_patch", "DEFAULT_FEATHER", "WarpTopology", "build_topology", "WarpField",
+    "dense_warp_field", "warp_image", "face_mask", "mask_outline",
+]

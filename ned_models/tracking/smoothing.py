@@ -1,0 +1,107 @@
+"""Temporal smoothing of per-frame signals: zero-phase for a full shot, causal for online analysis.
+
+Full shot: local quadratic regression with Gaussian weights in time (a Savitzky-Golay filter that
+takes real timestamps). It has no lag by construction, and a quadratic follows the peaks of speech
+where a plain average would flatten them.
+
+Online: the one-euro filter (Casiez et al., CHI 2012): a first-order low-pass whose cutoff rises
+with the signal's speed, so a still head is held steady and a fast mouth is followed with little lag.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["smooth_zero_phase", "OneEuroFilter", "segments"]
+
+
+def segments(times: np.ndarray, breaks: np.ndarray | None = None, max_gap: float = 0.25) -> list[slice]:
+    """Split a time line where it has a break (scene cut) or a gap longer than `max_gap` seconds.
+
+    Args:
+        times: (T,) increasing seconds.
+        breaks: (T,) bool, True where a new segment starts (e.g. a scene cut), or None.
+    """
+    starts = {0}
+    if len(times) > 1:
+        starts |= set((np.flatnonzero(np.diff(times) > max_gap) + 1).tolist())
+    if breaks is not None:
+        starts |= set(np.flatnonzero(breaks).tolist())
+    edges = sorted(s for s in starts if s < len(times)) + [len(times)]
+    return [slice(a, b) for a, b in zip(edges[:-1], edges[1:]) if b > a]
+
+
+def smooth_zero_phase(times: np.ndarray, values: np.ndarray, sigma: float, order: int = 2) -> np.ndarray:
+    """Local polynomial regression with Gaussian time weights, evaluated at every sample.
+
+    Args:
+        times: (T,) increasing seconds (any spacing).
+        values: (T, ...) samples.
+        sigma: Gaussian width in seconds; <= 0 returns the values unchanged.
+        order: polynomial degree (0: a Gaussian average; 2 keeps peaks).
+
+    Returns:
+        (T, ...) float64 smoothed values.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if sigma <= 0 or len(times) < 2:
+        return values.copy()
+    flat = values.reshape(len(times), -1)
+    out = np.empty_like(flat)
+    reach = 3.0 * sigma
+    lo = np.searchsorted(times, times - reach, side="left")
+    hi = np.searchsorted(times, times + reach, side="right")
+    for i, t in enumerate(times):
+        dt = times[lo[i]:hi[i]] - t
+        w = np.exp(-0.5 * (dt / sigma) ** 2)
+        degree = min(order, len(dt) - 1)
+        basis = np.vander(dt / sigma, degree + 1, increasing=True)  # (n, degree+1)
+        normal = (basis * w[:, None]).T @ basis
+        # the fitted polynomial's value at dt = 0 is its constant term
+        row = np.linalg.solve(normal + 1e-9 * np.eye(degree + 1), np.eye(degree + 1)[0])
+        out[i] = (row @ (basis * w[:, None]).T) @ flat[lo[i]:hi[i]]
+    return out.reshape(values.shape)
+
+
+class OneEuroFilter:
+    """Causal adaptive low-pass over a vector signal (one filter state per component).
+
+    Args:
+        min_cutoff: cutoff in Hz when the signal is still (lower = steadier).
+        beta: how fast the cutoff rises with speed (per unit of the signal per second).
+        derivative_cutoff: cutoff in Hz of the speed estimate.
+    """
+
+    def __init__(self, min_cutoff: float, beta: float, derivative_cutoff: float = 1.0) -> None:
+        if min_cutoff <= 0 or derivative_cutoff <= 0 or beta < 0:
+            raise ValueError("one-euro cutoffs must be positive and beta non-negative")
+        self.min_cutoff, self.beta, self.derivative_cutoff = min_cutoff, beta, derivative_cutoff
+        self._time: float | None = None
+        self._value: np.ndarray | None = None
+        self._speed: np.ndarray | None = None
+
+    def reset(self) -> None:
+        """Forget the past (the next sample passes through unchanged)."""
+        self._time = self._value = self._speed = None
+
+    @staticmethod
+    def _alpha(cutoff: np.ndarray | float, dt: float) -> np.ndarray | float:
+        tau = 1.0 / (2.0 * np.pi * cutoff)
+        return 1.0 / (1.0 + tau / dt)
+
+    def __call__(self, time: float, value: np.ndarray) -> np.ndarray:
+        """Filter one sample taken at `time` seconds (strictly after the previous one)."""
+        value = np.asarray(value, dtype=np.float64)
+        if self._time is None or self._value is None or self._speed is None:
+            self._time, self._value, self._speed = time, value.copy(), np.zeros_like(value)
+            return value.copy()
+        dt = time - self._time
+        if dt <= 0:
+            raise ValueError(f"one-euro filter: time {time} does not follow {self._time}")
+        speed = (value - self._value) / dt
+        a_d = self._alpha(self.derivative_cutoff, dt)
+        self._speed = a_d * speed + (1.0 - a_d) * self._speed
+        a = self._alpha(self.min_cutoff + self.beta * np.abs(self._speed), dt)
+        self._value = a * value + (1.0 - a) * self._value
+        self._time = time
+        return self._value.copy()

@@ -1,0 +1,211 @@
+#include "ned_client.h"
+
+#include <map>
+#include <utility>
+
+namespace ned {
+
+struct Connection {
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<v1::EmotionDirector::Stub> stub;
+};
+
+namespace {
+
+std::mutex gConnectionsMutex;
+std::map<std::string, std::shared_ptr<Connection>> gConnections;
+
+std::shared_ptr<Connection> connect(const std::string& address) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(-1);  // a 4K float frame is 133 MB
+  args.SetMaxSendMessageSize(-1);
+  // Our own subchannels, so a fresh channel never inherits another one's reconnect backoff.
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  auto connection = std::make_shared<Connection>();
+  connection->channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  connection->stub = v1::EmotionDirector::NewStub(connection->channel);
+  return connection;
+}
+
+std::shared_ptr<Connection> connectionFor(const std::string& address) {
+  const std::lock_guard<std::mutex> lock(gConnectionsMutex);
+  std::shared_ptr<Connection>& slot = gConnections[address];
+  if (!slot) {
+    slot = connect(address);
+  }
+  return slot;
+}
+
+// Drops `connection` (if it is still the current one for `address`) so the next call reconnects.
+void forget(const std::string& address, const std::shared_ptr<Connection>& connection) {
+  const std::lock_guard<std::mutex> lock(gConnectionsMutex);
+  const auto it = gConnections.find(address);
+  if (it != gConnections.end() && it->second == connection) {
+    gConnections.erase(it);
+  }
+}
+
+void setDeadline(grpc::ClientContext& context, std::chrono::milliseconds timeout) {
+  context.set_deadline(std::chrono::system_clock::now() + timeout);
+}
+
+}  // namespace
+
+const char* statusCodeName(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::OK: return "OK";
+    case grpc::StatusCode::CANCELLED: return "CANCELLED";
+    case grpc::StatusCode::UNKNOWN: return "UNKNOWN";
+    case grpc::StatusCode::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
+    case grpc::StatusCode::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
+    case grpc::StatusCode::NOT_FOUND: return "NOT_FOUND";
+    case grpc::StatusCode::ALREADY_EXISTS: return "ALREADY_EXISTS";
+    case grpc::StatusCode::PERMISSION_DENIED: return "PERMISSION_DENIED";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
+    case grpc::StatusCode::FAILED_PRECONDITION: return "FAILED_PRECONDITION";
+    case grpc::StatusCode::ABORTED: return "ABORTED";
+    case grpc::StatusCode::OUT_OF_RANGE: return "OUT_OF_RANGE";
+    case grpc::StatusCode::UNIMPLEMENTED: return "UNIMPLEMENTED";
+    case grpc::StatusCode::INTERNAL: return "INTERNAL";
+    case grpc::StatusCode::UNAVAILABLE: return "UNAVAILABLE";
+    case grpc::StatusCode::DATA_LOSS: return "DATA_LOSS";
+    case grpc::StatusCode::UNAUTHENTICATED: return "UNAUTHENTICATED";
+    default: return "UNKNOWN_STATUS";
+  }
+}
+
+std::string describeFailure(const std::string& address, const grpc::Status& status) {
+  const std::string detail = std::string("(") + statusCodeName(status.error_code()) + ": " +
+                             status.error_message() + ")";
+  switch (status.error_code()) {
+    case grpc::StatusCode::UNAVAILABLE:
+      return "server " + address + " unreachable " + detail + ". Start it with: ned-server --listen " + address;
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return "server " + address + " did not answer in time " + detail +
+             ". If it is only slow, raise NED_RENDER_TIMEOUT_MS (milliseconds)";
+    case grpc::StatusCode::UNIMPLEMENTED:
+      return "server " + address + " does not offer this call " + detail + ". Update ned-server";
+    case grpc::StatusCode::CANCELLED:
+      return "call to server " + address + " cancelled " + detail;
+    default:
+      return "server " + address + " failed " + detail;
+  }
+}
+
+// ---------------------------------------------------------------------------------- NedClient
+
+NedClient::NedClient(std::string address) : address_(std::move(address)) {}
+
+void NedClient::raise(const std::shared_ptr<Connection>& connection, const grpc::Status& status) const {
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+    forget(address_, connection);
+  }
+  throw ServerError(describeFailure(address_, status), status.error_code());
+}
+
+v1::RenderFrameResponse NedClient::renderFrame(const v1::RenderFrameRequest& request,
+                                               std::chrono::milliseconds timeout) {
+  const std::shared_ptr<Connection> connection = connectionFor(address_);
+  grpc::ClientContext context;
+  setDeadline(context, timeout);
+  v1::RenderFrameResponse response;
+  const grpc::Status status = connection->stub->RenderFrame(&context, request, &response);
+  if (!status.ok()) {
+    raise(connection, status);
+  }
+  return response;
+}
+
+std::optional<v1::ShotInfo> NedClient::getShot(const std::string& shotId, bool includeRegions,
+                                               std::chrono::milliseconds timeout) {
+  const std::shared_ptr<Connection> connection = connectionFor(address_);
+  grpc::ClientContext context;
+  setDeadline(context, timeout);
+  v1::GetShotRequest request;
+  request.set_shot_id(shotId);
+  request.set_include_regions(includeRegions);
+  v1::ShotInfo info;
+  const grpc::Status status = connection->stub->GetShot(&context, request, &info);
+  if (status.error_code() == grpc::StatusCode::NOT_FOUND ||
+      status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
+    return std::nullopt;
+  }
+  if (!status.ok()) {
+    raise(connection, status);
+  }
+  return info;
+}
+
+std::unique_ptr<AnalyzeCall> NedClient::analyzeShot(std::chrono::milliseconds timeout) {
+  return std::make_unique<AnalyzeCall>(connectionFor(address_), address_, timeout);
+}
+
+// -------------------------------------------------------------------------------- AnalyzeCall
+
+AnalyzeCall::AnalyzeCall(std::shared_ptr<Connection> connection, std::string address,
+                         std::chrono::milliseconds timeout)
+    : connection_(std::move(connection)), address_(std::move(address)) {
+  setDeadline(context_, timeout);
+  stream_ = connection_->stub->AnalyzeShot(&context_);
+  reader_ = std::thread([this] { readLoop(); });
+}
+
+AnalyzeCall::~AnalyzeCall() {
+  if (!finished_) {
+    context_.TryCancel();
+    if (reader_.joinable()) {
+      reader_.join();
+    }
+    stream_->Finish();
+  }
+}
+
+void AnalyzeCall::readLoop() {
+  try {
+    v1::AnalyzeShotProgress message;
+    while (stream_->Read(&message)) {
+      const std::lock_guard<std::mutex> lock(mutex_);
+      progress_.latest = message;
+      progress_.received = true;
+      ++messages_;
+      changed_.notify_all();
+    }
+  } catch (...) {
+    context_.TryCancel();  // an exception must not escape a thread; the call ends as CANCELLED
+  }
+  const std::lock_guard<std::mutex> lock(mutex_);
+  progress_.ended = true;
+  changed_.notify_all();
+}
+
+bool AnalyzeCall::write(const v1::AnalyzeShotRequest& request) { return stream_->Write(request); }
+
+void AnalyzeCall::closeWrites() { stream_->WritesDone(); }
+
+AnalyzeCall::Progress AnalyzeCall::waitForProgress(std::chrono::milliseconds wait) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  changed_.wait_for(lock, wait, [this] { return progress_.ended || messages_ != messagesSeen_; });
+  messagesSeen_ = messages_;
+  return progress_;
+}
+
+void AnalyzeCall::cancel() { context_.TryCancel(); }
+
+v1::ShotInfo AnalyzeCall::finish() {
+  reader_.join();
+  const grpc::Status status = stream_->Finish();
+  finished_ = true;
+  if (!status.ok()) {
+    if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+      forget(address_, connection_);
+    }
+    throw ServerError(describeFailure(address_, status), status.error_code());
+  }
+  const std::lock_guard<std::mutex> lock(mutex_);
+  return progress_.latest.shot();
+}
+
+}  // namespace ned

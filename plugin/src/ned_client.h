@@ -1,0 +1,106 @@
+// Thin gRPC client for ned-server (service ned.v1.EmotionDirector). Knows no OFX types.
+//
+// Channels are process-global, one per server address, created on first use (never at plugin
+// load: hosts load plugins many times, e.g. for `melt -query`). A channel whose call failed with
+// UNAVAILABLE is dropped, so the next call starts a fresh connection attempt at once and a server
+// that comes back is used by the very next render, without restarting the host.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+
+#include "ned/v1/ned.grpc.pb.h"
+
+namespace ned {
+
+// A failed call, with a message for the user that names the server and the gRPC status.
+class ServerError : public std::runtime_error {
+ public:
+  ServerError(const std::string& message, grpc::StatusCode code) : std::runtime_error(message), code_(code) {}
+  grpc::StatusCode code() const { return code_; }
+
+ private:
+  grpc::StatusCode code_;
+};
+
+// "UNAVAILABLE", "NOT_FOUND", ... for a status code.
+const char* statusCodeName(grpc::StatusCode code);
+
+// The user-facing sentence for a failed call to `address`, e.g. "server 127.0.0.1:50051
+// unreachable (UNAVAILABLE: failed to connect ...). Start it with: ned-server --listen ...".
+std::string describeFailure(const std::string& address, const grpc::Status& status);
+
+struct Connection;
+
+// A running AnalyzeShot stream: the caller writes frames; a reader thread collects progress.
+class AnalyzeCall {
+ public:
+  struct Progress {
+    v1::AnalyzeShotProgress latest;  // the last message the server sent
+    bool received = false;           // at least one message arrived
+    bool ended = false;              // the server closed its side
+  };
+
+  AnalyzeCall(std::shared_ptr<Connection> connection, std::string address, std::chrono::milliseconds timeout);
+  ~AnalyzeCall();
+  AnalyzeCall(const AnalyzeCall&) = delete;
+  AnalyzeCall& operator=(const AnalyzeCall&) = delete;
+
+  // Sends one message; false when the stream is broken (finish() then says why).
+  bool write(const v1::AnalyzeShotRequest& request);
+  // Tells the server no more frames come.
+  void closeWrites();
+  // Waits up to `wait` for a progress message or the end of the stream; returns what is known.
+  Progress waitForProgress(std::chrono::milliseconds wait);
+  // Cancels the call (the server discards the partial analysis).
+  void cancel();
+  // Waits for the end of the stream and returns the final ShotInfo; throws ServerError on failure.
+  v1::ShotInfo finish();
+
+ private:
+  void readLoop();
+
+  std::shared_ptr<Connection> connection_;
+  std::string address_;
+  grpc::ClientContext context_;
+  std::unique_ptr<grpc::ClientReaderWriter<v1::AnalyzeShotRequest, v1::AnalyzeShotProgress>> stream_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  Progress progress_;
+  std::uint64_t messages_ = 0;
+  std::uint64_t messagesSeen_ = 0;
+  std::thread reader_;
+  bool finished_ = false;
+};
+
+class NedClient {
+ public:
+  explicit NedClient(std::string address);
+
+  const std::string& address() const { return address_; }
+
+  v1::RenderFrameResponse renderFrame(const v1::RenderFrameRequest& request, std::chrono::milliseconds timeout);
+
+  // The server's record of a shot; std::nullopt when it has none yet (NOT_FOUND) or does not
+  // serve shot records (UNIMPLEMENTED), both meaning "no regions known".
+  std::optional<v1::ShotInfo> getShot(const std::string& shotId, bool includeRegions,
+                                      std::chrono::milliseconds timeout);
+
+  std::unique_ptr<AnalyzeCall> analyzeShot(std::chrono::milliseconds timeout);
+
+ private:
+  // Throws ServerError for a failed status, after dropping the channel when it was unreachable.
+  void raise(const std::shared_ptr<Connection>& connection, const grpc::Status& status) const;
+
+  std::string address_;
+};
+
+}  // namespace ned
