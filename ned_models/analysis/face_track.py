@@ -19,7 +19,7 @@ from ned_models.face_model.morphable import FaceModel
 from ned_models.face_model.pose import quaternion_to_rotation, rotation_to_quaternion
 from ned_models.face_model.projection import inner_lip_aperture, jaw_opening, project_frames, to_model_frame
 from ned_models.landmarks import LANDMARK_COUNT
-from ned_models.tracking.smoothing import segments, smooth_zero_phase
+from ned_models.tracking.smoothing import adaptive_sigma, segments, smooth_zero_phase
 
 __all__ = ["SmoothingOptions", "ModelOptions", "fit_face", "render_regions", "ParameterTrack"]
 
@@ -29,14 +29,22 @@ class SmoothingOptions:
     """Zero-phase smoothing widths (Gaussian sigma, seconds) per kind of signal.
 
     Attributes:
-        pose: rigid head pose (strong: the head is heavy, the tracker's jitter is mostly rigid).
-        expression: action-unit and residual coefficients, gaze (light: a blink lasts ~0.1 s).
+        pose_still: rigid head pose while the head is still (strong: most tracker jitter is rigid)...
+        pose_moving: ...and while it moves fast (a laughing head shakes within a few frames).
+        pose_order: polynomial degree of the pose's local regression.
+        pose_speed: head speed (IOD/s, rad/s) above which the pose counts as moving.
+        expression_still: action-unit and residual coefficients and gaze where the face rests...
+        expression_moving: ...and where it moves (light: a blink lasts ~0.1 s, a syllable ~0.2 s).
         fit_error: the landmarks' part the model does not explain.
     """
 
-    pose: float = 0.06
-    expression: float = 0.02
-    fit_error: float = 0.04
+    pose_still: float = 0.12
+    pose_moving: float = 0.02
+    pose_order: int = 1
+    pose_speed: float = 2.0
+    expression_still: float = 0.1
+    expression_moving: float = 0.03
+    fit_error: float = 0.1
 
 
 @dataclass(frozen=True)
@@ -80,14 +88,25 @@ class ParameterTrack:
                               self.residual, basis, self.gaze, pixel_aspect)
 
     def smoothed(self, times: np.ndarray, options: SmoothingOptions) -> ParameterTrack:
-        quaternions = smooth_zero_phase(times, rotation_to_quaternion(self.rotation), options.pose)
+        quaternions = rotation_to_quaternion(self.rotation)
+        # head motion in IOD (translation over scale) and radians (twice the quaternion change)
+        motion = np.concatenate([self.translation[:, :2] / self.scale[:, None], 2.0 * quaternions], axis=1)
+        sigma = adaptive_sigma(times, motion, options.pose_still, options.pose_moving, options.pose_speed)
+
+        def rigid(values: np.ndarray) -> np.ndarray:
+            return smooth_zero_phase(times, values, sigma, order=options.pose_order)
+
         return ParameterTrack(
-            rotation=quaternion_to_rotation(quaternions),
-            translation=smooth_zero_phase(times, self.translation, options.pose),
-            scale=np.exp(smooth_zero_phase(times, np.log(self.scale), options.pose)),
-            expression=smooth_zero_phase(times, self.expression, options.expression),
-            residual=smooth_zero_phase(times, self.residual, options.expression),
-            gaze=smooth_zero_phase(times, self.gaze, options.expression))
+            rotation=quaternion_to_rotation(rigid(quaternions)),
+            translation=rigid(self.translation),
+            scale=np.exp(rigid(np.log(self.scale))),
+            expression=smooth_zero_phase(times, self.expression, self._sigma(times, self.expression, options)),
+            residual=smooth_zero_phase(times, self.residual, self._sigma(times, self.residual, options)),
+            gaze=smooth_zero_phase(times, self.gaze, self._sigma(times, self.gaze, options)))
+
+    @staticmethod
+    def _sigma(times: np.ndarray, values: np.ndarray, options: SmoothingOptions) -> np.ndarray:
+        return adaptive_sigma(times, values, options.expression_still, options.expression_moving)
 
 
 def _fit_frames(fitter: FrameFitter, display: np.ndarray, parts: list[slice]) -> list[FrameFit]:

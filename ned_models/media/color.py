@@ -45,6 +45,8 @@ _SWS_MATRIX = {
 # 10-bit 4:2:0 -> 48-bit RGB (FFmpeg 8 swscale), so deep frames use accurate rounding alone.
 _EXACT_8BIT = Interpolation.BILINEAR | Interpolation.ACCURATE_RND | Interpolation.FULL_CHR_H_INT
 _EXACT_DEEP = Interpolation.BILINEAR | Interpolation.ACCURATE_RND
+# swscale's SIMD path: about 10x faster (1 vs 10 ms per 720p frame on one core), fine for analysis
+_FAST = Interpolation.BILINEAR
 
 
 @dataclass(frozen=True)
@@ -109,10 +111,17 @@ def output_tags(source: ColorTags, source_is_yuv: bool) -> ColorTags:
     return ColorTags(source.matrix, _RANGE_LIMITED, source.primaries, source.transfer)
 
 
-def frame_to_rgb(frame: av.VideoFrame, rule: YuvRule | None, dtype: np.dtype) -> np.ndarray:
-    """(H, W, 3) RGB top-down in `dtype` (uint8 or uint16) from a decoded frame; alpha is dropped."""
+def frame_to_rgb(frame: av.VideoFrame, rule: YuvRule | None, dtype: np.dtype, *, exact: bool = True
+                 ) -> np.ndarray:
+    """(H, W, 3) RGB top-down in `dtype` (uint8 or uint16) from a decoded frame; alpha is dropped.
+
+    `exact=False` takes swscale's fast path (about one code value of luma shift): for analysis only,
+    never for frames that are written back.
+    """
     eight_bit = np.dtype(dtype) == np.uint8
     target, flags = ("rgb24", _EXACT_8BIT) if eight_bit else ("rgb48le", _EXACT_DEEP)
+    if not exact:
+        flags = _FAST
     if rule is None or is_rgb_format(frame.format.name):
         image = frame.to_ndarray(format=target, interpolation=flags)
     else:

@@ -30,18 +30,19 @@ IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", 
 _TRAILING_NUMBER = re.compile(r"^(.*?)(\d+)$")
 
 
-def _decode_still(path: Path) -> tuple[av.VideoFrame, str]:
-    """The image in `path` and its codec name."""
+def _decode_still(path: Path) -> tuple[av.VideoFrame, str, Fraction]:
+    """The image in `path`, its codec name and its pixel aspect (PNG pHYs, TIFF resolution, ...)."""
     try:
         with open_input(path) as container:
             stream = first_video_stream(container, path)
             codec = stream.codec_context.name
             frame = next(container.decode(stream), None)
+            aspect = Fraction(stream.sample_aspect_ratio or 1)
     except av.FFmpegError as exc:
         raise CorruptMedia(f"{path}: image does not decode ({ffmpeg_reason(exc)})") from exc
     if frame is None:
         raise CorruptMedia(f"{path}: image does not decode")
-    return frame, codec
+    return frame, codec, aspect
 
 
 def _check_pixel_format(path: Path, pix_fmt: str) -> int:
@@ -52,13 +53,13 @@ def _check_pixel_format(path: Path, pix_fmt: str) -> int:
 
 def _image_info(path: Path, kind: SourceKind, files: list[Path], numbers: list[int] | None,
                 fps: Fraction, container_name: str) -> SourceInfo:
-    first, codec = _decode_still(files[0])
+    first, codec, aspect = _decode_still(files[0])
     pix_fmt = first.format.name
     color = ColorTags.of_frame(first)
     pts = [n - numbers[0] for n in numbers] if numbers else list(range(len(files)))
     return SourceInfo(
         path=path, kind=kind, container=container_name, codec=codec, pix_fmt=pix_fmt,
-        width=first.width, height=first.height, sample_aspect=Fraction(1),
+        width=first.width, height=first.height, sample_aspect=aspect,
         bit_depth=_check_pixel_format(files[0], pix_fmt), time_base=1 / fps, pts=tuple(pts),
         end_pts=pts[-1] + 1, frame_rate=fps, is_vfr=pts[-1] + 1 != len(pts), rotation=0,
         has_alpha=any(c.is_alpha for c in first.format.components), audio_codecs=(),
@@ -122,14 +123,15 @@ class ImageSource(MediaSource):
         super().__init__(info)
         self.files = tuple(files)
 
-    def _frames(self, start: int, stop: int) -> Iterator[SourceFrame]:
+    def _frames(self, start: int, stop: int, exact: bool) -> Iterator[SourceFrame]:
         info = self.info
         for index in range(start, stop):
             path = self.files[index]
-            frame, _ = _decode_still(path)
+            frame, _, _ = _decode_still(path)
             if (frame.width, frame.height) != (info.width, info.height):
                 raise CorruptMedia(f"{path}: is {frame.width}x{frame.height}, the sequence is "
                                    f"{info.width}x{info.height}")
             if _check_pixel_format(path, frame.format.name) > 8 and info.dtype == np.uint8:
                 raise CorruptMedia(f"{path}: is deeper than 8 bits, the sequence starts 8-bit")
-            yield SourceFrame(index, float(info.time_s(index)), frame_to_rgb(frame, info.yuv_rule, info.dtype))
+            image = frame_to_rgb(frame, info.yuv_rule, info.dtype, exact=exact)
+            yield SourceFrame(index, float(info.time_s(index)), image)

@@ -159,7 +159,7 @@ def probe(path: str | os.PathLike[str], *, decode: bool = True) -> MediaInfo:
         return MediaInfo(
             path=path, container=container.format.name, codec=cc.name, pix_fmt=pix_fmt or cc.pix_fmt,
             width=cc.width, height=cc.height,
-            sample_aspect=Fraction(cc.sample_aspect_ratio or 1), rotation=rotation,
+            sample_aspect=Fraction(stream.sample_aspect_ratio or 1), rotation=rotation,
             declared_frames=stream.frames, decoded_frames=len(times), pts_s=tuple(times), end_s=end,
             frame_rate=Fraction(stream.average_rate) if stream.average_rate else None,
             decode_error=error, audio=audio)

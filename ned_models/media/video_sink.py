@@ -56,6 +56,7 @@ VIDEO_CODECS = {
                        {"level": "3", "slicecrc": "1"}),
 }
 _MATROSKA_TICK = Fraction(1, 1000)
+_MAX_TIMESCALE = 2**31 - 1  # MP4 timescales are 32-bit
 
 
 @dataclass(frozen=True)
@@ -71,10 +72,16 @@ class VideoSettings:
 
 def _container_options(suffix: str, like: SourceInfo) -> dict[str, str]:
     if CONTAINER_FORMATS[suffix] in ("mp4", "mov"):
-        # the source's time base as the track timescale keeps every timestamp exact; faststart puts
-        # the index first so players and browsers can start before the whole file has arrived
-        timescale = str(like.time_base.denominator)
-        return {"movflags": "+faststart", "video_track_timescale": timescale, "movie_timescale": timescale}
+        # faststart puts the index first so players and browsers can start before the whole file has
+        # arrived; the source's time base as the track (and edit list) timescale keeps every timestamp
+        # and the duration exact
+        options = {"movflags": "+faststart"}
+        if like.time_base.denominator <= _MAX_TIMESCALE:
+            timescale = str(like.time_base.denominator)
+            options.update(video_track_timescale=timescale, movie_timescale=timescale)
+        else:
+            logger.warning("time base %s is too fine for MP4; timestamps will be rounded", like.time_base)
+        return options
     off = sum(1 for p in like.pts if (p * like.time_base) % _MATROSKA_TICK)
     if off:
         logger.warning("%d of %d timestamps are not whole milliseconds; Matroska rounds them (write .mov or "
@@ -84,15 +91,22 @@ def _container_options(suffix: str, like: SourceInfo) -> dict[str, str]:
     return {"avoid_negative_ts": "disabled"}
 
 
+def _chroma_needs_full_size(pix_fmt: str, width: int, height: int) -> bool:
+    return ("420" in pix_fmt and (width % 2 or height % 2)) or ("422" in pix_fmt and width % 2 == 1)
+
+
 def _add_video_stream(output: av.container.OutputContainer, like: SourceInfo,
                       settings: VideoSettings) -> tuple[av.video.stream.VideoStream, str]:
     codec = VIDEO_CODECS[settings.codec]
     pix_fmt = codec.pix_fmt[0] if like.bit_depth <= 8 else codec.pix_fmt[1]
-    if settings.codec == "h264" and (like.width % 2 or like.height % 2):
-        logger.warning("%dx%d has an odd side: H.264 4:2:0 cannot hold it, writing 4:4:4 (fewer players "
-                       "can show it; ProRes or FFV1 play everywhere they are supported)", like.width, like.height)
-        pix_fmt = "yuv444p"
     options = dict(codec.options)
+    if _chroma_needs_full_size(pix_fmt, like.width, like.height):
+        # subsampled chroma needs even sides; never crop or pad the user's picture
+        logger.warning("%dx%d has an odd side: writing 4:4:4 chroma (fewer players show 4:4:4 H.264)",
+                       like.width, like.height)
+        pix_fmt = pix_fmt.replace("420", "444").replace("422", "444")
+        if settings.codec == "prores":
+            options["profile"] = "4"  # ProRes 4444
     if settings.codec == "h264" and settings.crf is not None:
         options["crf"] = str(settings.crf)
     if settings.codec == "h264" and settings.preset is not None:
@@ -124,6 +138,10 @@ class VideoSink(MediaSink):
         if suffix not in VIDEO_CODECS[settings.codec].suffixes:
             allowed = ", ".join(sorted(VIDEO_CODECS[settings.codec].suffixes))
             raise ValueError(f"{path}: {settings.codec} goes into {allowed} files, not {suffix or 'no suffix'}")
+        if CONTAINER_FORMATS[suffix] == "matroska" and like.sample_aspect != 1:
+            # Matroska keeps the aspect at the stream level, which PyAV cannot set: refuse, never squash
+            raise ValueError(f"{path}: Matroska output would lose the source's {like.sample_aspect} pixel "
+                             "aspect; write .mov (ProRes or H.264) or .mp4")
         if settings.audio not in ("copy", "aac", "none"):
             raise ValueError(f"audio mode {settings.audio!r}: expected 'copy', 'aac' or 'none'")
         encoder = VIDEO_CODECS[settings.codec].encoder

@@ -83,10 +83,12 @@ def _declared_frames(container: av.container.InputContainer, stream: av.video.st
 
 
 def _decodable_pts(path: Path, stream_index: int) -> list[int | None]:
-    """Timestamps of the frames that decode, from the start until decoding fails."""
+    """Timestamps of the frames that decode, from the start until decoding fails (on one thread, as
+    `VideoSource` decodes truncated files, so both see the same frames)."""
     pts: list[int | None] = []
     with av.open(str(path)) as container:
         stream = container.streams[stream_index]
+        stream.codec_context.thread_count = 1
         try:
             for frame in container.decode(stream):
                 if frame.is_corrupt:
@@ -127,12 +129,16 @@ def _end_pts(stream: av.video.stream.VideoStream, scan_pts: list[int], last_dura
 
 
 def _refuse_or_trim(path: Path, stream_index: int, scan: _PacketScan, declared: int | None,
-                    allow_truncated: bool) -> list[int]:
-    """The frame table of a damaged file: refused, or cut to the frames that decode."""
+                    allow_truncated: bool) -> tuple[list[int], bool]:
+    """The frame table of a damaged file and whether frames are missing: refused, or cut to the
+    frames that decode."""
     decoded = _decodable_pts(path, stream_index)
     n = len(decoded)
     if n == 0:
         raise CorruptMedia(f"{path}: no frame decodes")
+    if declared is not None and n >= declared:
+        logger.warning("%s: damaged after its last frame (%s); all %d frames decode", path, scan.damaged, n)
+        return scan.pts, False
     if declared is not None:
         what = f"only {n} of {declared} frames decode"
     else:
@@ -143,8 +149,8 @@ def _refuse_or_trim(path: Path, stream_index: int, scan: _PacketScan, declared: 
             decodable=n, declared=declared)
     logger.warning("%s: %s; using those %d frames as the clip", path, what, n)
     if scan.timeless or any(p is None for p in decoded):
-        return scan.pts[:n]
-    return sorted(p for p in decoded if p is not None)
+        return scan.pts[:n], True
+    return sorted(p for p in decoded if p is not None), True
 
 
 def _check_pixel_format(path: Path, pix_fmt: str) -> int:
@@ -173,15 +179,14 @@ def open_video(path: Path, container: av.container.InputContainer, *, allow_trun
             raise EmptyMedia(f"{path}: the video stream holds no frames")
         first = _first_frame(path, index)
         declared = _declared_frames(container, stream)
-        pts = scan.pts
-        broken = scan.damaged is not None or (declared is not None and len(pts) < declared)
-        if broken:
-            pts = _refuse_or_trim(path, index, scan, declared, allow_truncated)
+        pts, truncated = scan.pts, False
+        if scan.damaged is not None or (declared is not None and len(pts) < declared):
+            pts, truncated = _refuse_or_trim(path, index, scan, declared, allow_truncated)
         if len(set(pts)) != len(pts):
             raise CorruptMedia(f"{path}: frames repeat a timestamp; the timing cannot be kept")
         last_duration = scan.last_duration if len(pts) == len(scan.pts) else 0
         end_pts = _end_pts(stream, pts, last_duration)
-        info = _video_info(path, container, stream, first, pts, end_pts, declared, broken)
+        info = _video_info(path, container, stream, first, pts, end_pts, declared, truncated)
     return VideoSource(info, index, timeless=scan.timeless)
 
 
@@ -194,7 +199,7 @@ def _video_info(path: Path, container: av.container.InputContainer, stream: av.v
     return SourceInfo(
         path=path, kind=SourceKind.VIDEO, container=container.format.name, codec=cc.name,
         pix_fmt=first.pix_fmt, width=cc.width, height=cc.height,
-        sample_aspect=Fraction(cc.sample_aspect_ratio or stream.sample_aspect_ratio or 1),
+        sample_aspect=Fraction(stream.sample_aspect_ratio or 1),  # the container's, else the codec's
         bit_depth=_check_pixel_format(path, first.pix_fmt), time_base=time_base, pts=tuple(pts),
         end_pts=end_pts,
         frame_rate=Fraction(stream.average_rate or len(pts) / ((end_pts - pts[0]) * time_base)),
@@ -215,16 +220,19 @@ class VideoSource(MediaSource):
         self._timeless = timeless
         self._index_by_pts = {p: i for i, p in enumerate(info.pts)}
 
-    def _frames(self, start: int, stop: int) -> Iterator[SourceFrame]:
-        return self._decode_range(start, stop, seek=start > 0 and not self._timeless)
+    def _frames(self, start: int, stop: int, exact: bool) -> Iterator[SourceFrame]:
+        return self._decode_range(start, stop, exact, seek=start > 0 and not self._timeless)
 
-    def _decode_range(self, start: int, stop: int, *, seek: bool) -> Iterator[SourceFrame]:
+    def _decode_range(self, start: int, stop: int, exact: bool, *, seek: bool) -> Iterator[SourceFrame]:
         info = self.info
         if start == stop:
             return
         with av.open(str(info.path)) as container:
             stream = container.streams[self._stream_index]
-            stream.thread_type = "AUTO"
+            if self.info.truncated:
+                stream.codec_context.thread_count = 1  # decode exactly as the frames were counted
+            else:
+                stream.thread_type = "AUTO"
             if seek:
                 container.seek(info.pts[start], stream=stream, backward=True)
             index = start if seek else 0
@@ -238,14 +246,14 @@ class VideoSource(MediaSource):
                     if pts != info.pts[index] or frame.is_corrupt:
                         raise self._corrupt(index, "it is missing or damaged in the decoded stream")
                     if index >= start:
-                        yield SourceFrame(index, float(info.time_s(index)), _to_rgb(frame, info))
+                        yield SourceFrame(index, float(info.time_s(index)), _to_rgb(frame, info, exact))
                     index += 1
                     if index == stop:
                         return
             except _DecodeFailure as failure:
                 raise self._locate_failure(index, failure) from failure
         if seek and index == start:
-            yield from self._decode_range(start, stop, seek=False)
+            yield from self._decode_range(start, stop, exact, seek=False)
             return
         raise self._corrupt(index, "decoding ended early")
 
@@ -296,8 +304,8 @@ def _decode_packets(container: av.container.InputContainer,
         yield from frames
 
 
-def _to_rgb(frame: av.VideoFrame, info: SourceInfo) -> np.ndarray:
+def _to_rgb(frame: av.VideoFrame, info: SourceInfo, exact: bool) -> np.ndarray:
     if frame.width != info.width or frame.height != info.height:
         raise CorruptMedia(f"{info.path}: frame size changes mid-stream "
                            f"({info.width}x{info.height} -> {frame.width}x{frame.height})")
-    return frame_to_rgb(frame, info.yuv_rule, info.dtype)
+    return frame_to_rgb(frame, info.yuv_rule, info.dtype, exact=exact)

@@ -51,20 +51,28 @@ def blend(source: np.ndarray, rendered: np.ndarray, mask: np.ndarray, *,
         ValueError: mismatched shapes, an unsupported dtype, or a negative `levels`.
     """
     _check(source, rendered, mask, levels)
-    hard = (np.asarray(mask) >= 0.5).astype(np.float32)
+    hard = np.asarray(mask) >= 0.5
+    out = source.copy()
+    support = np.zeros(hard.shape, dtype=bool)
+    rows, cols = np.flatnonzero(hard.any(axis=1)), np.flatnonzero(hard.any(axis=0))
+    if len(rows) == 0:
+        return out, support
+    # beyond `reach` of the hard mask every band's weight is exactly 0: work on that box only
     reach = blend_reach(levels)
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
-    support = cv2.dilate(hard.astype(np.uint8), kernel) > 0
-    if not support.any():
-        return source.copy(), support
-    difference = rendered.astype(np.float32) - source.astype(np.float32)
-    blended = _blend_difference(difference, hard, levels)
-    result = source.astype(np.float32)
-    result += blended
-    out = _to_dtype(result, source.dtype)
+    h, w = hard.shape
+    box = np.s_[max(rows[0] - reach, 0):min(rows[-1] + reach + 1, h),
+                max(cols[0] - reach, 0):min(cols[-1] + reach + 1, w)]
+    hard_box = hard[box].astype(np.uint8)
+    distance = cv2.distanceTransform(1 - hard_box, cv2.DIST_L2, cv2.DIST_MASK_5)
+    support[box] = distance <= reach
+    src = source[box]
+    difference = rendered[box].astype(np.float32) - src.astype(np.float32)
+    result = src.astype(np.float32)
+    result += _blend_difference(difference, hard_box.astype(np.float32), levels)
+    blended = _to_dtype(result, source.dtype)
     if source.shape[2] == 4:  # the host's alpha belongs to the source
-        out[..., 3] = source[..., 3]
-    cv2.copyTo(source, (~support).view(np.uint8), out)
+        blended[..., 3] = src[..., 3]
+    cv2.copyTo(blended, support[box].view(np.uint8), out[box])
     return out, support
 
 

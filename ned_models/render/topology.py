@@ -8,12 +8,13 @@ Control points, in this order:
     ring            the face oval scaled up about its centre, where the displacement is zero, so the
                     triangulation covers the face and its surroundings.
 
-The virtual rows move rigidly (see `control_points`), so everything between them (iris, pupil,
-catch-lights; teeth) is translated, never stretched; the bands between a row and the lid or lip
-absorb the lid and lip motion. Inside the eye and mouth loops the triangles are a ladder built
+The virtual rows move rigidly (see `rigid_row_displacements`), so everything between them (iris,
+pupil, catch-lights; teeth) is translated, never stretched; the bands between a row and the lid or
+lip absorb the lid and lip motion. Inside the eye and mouth loops the triangles are a ladder built
 from the rungs, so no triangle ever joins the two lids or lips across the opening. Outside them
-the triangles are the Delaunay triangulation of a reference layout, computed once: a per-frame
-Delaunay would flip edges from frame to frame and make the field jump.
+the triangles are a constrained Delaunay triangulation (the loop contours are forced edges) of a
+reference layout, computed once: a per-frame Delaunay would flip edges from frame to frame and
+make the field jump.
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ _MOUTH_ROWS = (0.3, 0.7)
 _MAX_BAND_STRAIN = 0.5
 # The ring is the face oval scaled by this factor about the oval's centroid.
 _RING_SCALE = 1.4
-# Loops thinner than this fraction of their corner-to-corner width are opened (in the reference
-# layout only) so the Delaunay triangulation keeps their contour edges.
+# Loops thinner than this fraction of their corner-to-corner width (a closed mouth, a blink) are
+# opened in the reference layout only, so the contour constraints are not collinear.
 _MIN_OPENING = 0.08
 
 
@@ -168,7 +169,7 @@ def build_topology(reference_points: np.ndarray) -> WarpTopology:
 
 
 def _opened_loops(xy: np.ndarray) -> np.ndarray:
-    """Open thin loops (closed mouth, blink) a little, so Delaunay keeps their contour edges."""
+    """Open thin loops (closed mouth, blink) a little, so their contours are well-formed constraints."""
     xy = xy.copy()
     for loop in _LOOPS:
         a, b = xy[loop.corners[0]], xy[loop.corners[1]]
@@ -207,7 +208,7 @@ def _ladder(loop: _Loop, first_row: int) -> np.ndarray:
 
 
 def _outer_triangles(layout: np.ndarray) -> np.ndarray:
-    """Constrained Delaunay of the mesh points and the ring, minus the inside of each loop."""
+    """Constrained Delaunay of the mesh points and the ring (loop contours forced), minus the loops' insides."""
     keep = np.r_[np.arange(MESH_POINTS), np.arange(MESH_POINTS + _row_count(), len(layout))]
     local = np.full(len(layout), -1)
     local[keep] = np.arange(len(keep))

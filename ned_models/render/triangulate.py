@@ -75,7 +75,12 @@ class _Mesh:
         """Flip edges crossing segment ab until ab is an edge."""
         if frozenset((a, b)) in self.edges:
             return
-        crossing = deque(e for e in self.edges if self._crosses(e, a, b))
+        # which side of line ab every point lies on, once; only edges with ends on both sides can
+        # cross, so the exact test runs on a handful of edges
+        pa, pb = self.pts[a], self.pts[b]
+        side = ((pb[0] - pa[0]) * (self.pts[:, 1] - pa[1]) - (pb[1] - pa[1]) * (self.pts[:, 0] - pa[0])).tolist()
+        crossing = deque(e for e in self.edges
+                         if _opposite(side, e) and self._crosses(e, a, b))
         flips = 0
         while crossing:
             edge = crossing.popleft()
@@ -116,6 +121,11 @@ class _Mesh:
 
     def triangles(self) -> np.ndarray:
         return np.array(list(self.tris.values()), dtype=np.int64)
+
+
+def _opposite(side: list[float], edge: frozenset) -> bool:
+    c, d = tuple(edge)
+    return side[c] * side[d] < 0
 
 
 def _tri_edges(tri: tuple[int, int, int]) -> tuple[frozenset, frozenset, frozenset]:

@@ -1,11 +1,12 @@
 """The dense backward warp: where each output pixel samples the source, and the resampling itself.
 
-Design (numbers measured in `tests/ned_models/render` and reported in the render notes):
+Design:
 
 - The field is built on a coarse grid aligned to the frame (nodes `step` pixels apart, `step` a
   fixed fraction of the inter-ocular distance, so any render scale gives the same field): the
   control points' displacements (source minus target position) are interpolated linearly over the
-  shot's fixed triangulation (`topology`), at the target geometry's positions.
+  shot's fixed triangulation (`topology`), at the target geometry's positions, then smoothed by
+  about one node except inside the rigid eye and mouth cores.
 - The face mask multiplies the displacement, so the warp itself fades to zero inside the face
   outline: every output pixel is one resampled source pixel (never a cross-fade of two), hence no
   ghosting, doubled grain or seam, and the background and hair are untouched by construction.
@@ -85,23 +86,21 @@ def dense_warp_field(src_points: np.ndarray, dst_points: np.ndarray, topology: W
     d_mesh = src[:MESH_POINTS, :2] - dst[:MESH_POINTS, :2]
     ctrl = control_points(dst)
     nodes = (ctrl - origin) / step - 0.5
-    values = np.zeros((len(ctrl), 2))
-    values[:MESH_POINTS] = d_mesh
     rows = rigid_row_displacements(d_mesh, dst[:MESH_POINTS, :2])
-    values[MESH_POINTS:MESH_POINTS + len(rows)] = rows
+    values = np.zeros((len(ctrl), 3))  # dx, dy, and 1 on the rigid rows (see below)
+    values[:MESH_POINTS, :2] = d_mesh
+    values[MESH_POINTS:MESH_POINTS + len(rows), :2] = rows
+    values[MESH_POINTS:MESH_POINTS + len(rows), 2] = 1.0
     # points on or outside the mask's edge (the silhouette, the hairline) keep still, so the field
     # fades over whatever room the face leaves there: wide on a frontal cheek, narrow on the far
     # side of a turned head; the mask then only trims what is left
-    values *= map_coordinates(mask, nodes[:, ::-1].T, order=1, mode="constant", cval=0.0)[:, None]
-    field, _ = interpolate_on_grid(nodes, topology.triangles, values, shape)
+    values[:, :2] *= map_coordinates(mask, nodes[:, ::-1].T, order=1, mode="constant", cval=0.0)[:, None]
+    interpolated, _ = interpolate_on_grid(nodes, topology.triangles, values, shape)
     if np.any(signed_areas(nodes, topology.triangles) < -_FOLDED_AREA):
         # tracking folded the mesh: the triangles overlap somewhere and leave holes elsewhere
         _, covered = interpolate_on_grid(nodes, topology.triangles, values, shape, skip_zero=False)
-        field = fill_holes(field, ~covered & (mask > 0))
-    # piecewise-linear interpolation has creases along the triangle edges; where the displacement
-    # changes fast between neighbouring landmarks (a lifted lip corner) they show as notches in
-    # contours, so the field is smoothed by about one node (a fortieth of the eye distance)
-    field = cv2.GaussianBlur(field, (0, 0), _SMOOTHING_NODES)
+        interpolated = fill_holes(interpolated, ~covered & (mask > 0))
+    field = _smoothed_outside_cores(interpolated[..., :2], interpolated[..., 2])
     field *= mask[..., None]
     field = fold_guard(field, step, min_jacobian)
     return WarpField(displacement=field, mask=mask, step=step, first_node=first)
@@ -159,6 +158,19 @@ def _warp_band(source: np.ndarray, maps: np.ndarray, moving: np.ndarray, patch: 
         warped = cv2.merge([*cv2.split(warped), np.ascontiguousarray(view[..., 3])])
     # cv2.copyTo writes into the view in place, ~100x faster than a broadcast np.copyto
     cv2.copyTo(np.ascontiguousarray(warped), moving[top:bottom, c0:c1].view(np.uint8), view)
+
+
+def _smoothed_outside_cores(field: np.ndarray, rigid: np.ndarray) -> np.ndarray:
+    """Smooth the field by about one node, except inside the eyes' and mouth's rigid cores.
+
+    Piecewise-linear interpolation has creases along the triangle edges; where the displacement
+    changes fast between neighbouring landmarks (a lifted lip corner) they show as notches in
+    contours. `rigid` is 1 between the rigid rows and falls to 0 at the lids and lips, so the
+    irises and teeth keep their exact translation while everything else is smoothed.
+    """
+    smooth = cv2.GaussianBlur(field, (0, 0), _SMOOTHING_NODES)
+    weight = np.clip(rigid, 0.0, 1.0)[..., None]
+    return smooth + weight * (field - smooth)
 
 
 def _checked_points(points: np.ndarray, name: str) -> np.ndarray:

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["smooth_zero_phase", "OneEuroFilter", "segments"]
+__all__ = ["smooth_zero_phase", "adaptive_sigma", "OneEuroFilter", "segments"]
+
+_SPEED_SIGMA = 0.06  # seconds: speed is read through the jitter, not from it
 
 
 def segments(times: np.ndarray, breaks: np.ndarray | None = None, max_gap: float = 0.25) -> list[slice]:
@@ -31,36 +33,59 @@ def segments(times: np.ndarray, breaks: np.ndarray | None = None, max_gap: float
     return [slice(a, b) for a, b in zip(edges[:-1], edges[1:]) if b > a]
 
 
-def smooth_zero_phase(times: np.ndarray, values: np.ndarray, sigma: float, order: int = 2) -> np.ndarray:
+def smooth_zero_phase(times: np.ndarray, values: np.ndarray, sigma: float | np.ndarray,
+                      order: int = 2) -> np.ndarray:
     """Local polynomial regression with Gaussian time weights, evaluated at every sample.
 
     Args:
         times: (T,) increasing seconds (any spacing).
         values: (T, ...) samples.
-        sigma: Gaussian width in seconds; <= 0 returns the values unchanged.
+        sigma: Gaussian width in seconds, one for all samples or (T,) one per sample; all <= 0
+            returns the values unchanged.
         order: polynomial degree (0: a Gaussian average; 2 keeps peaks).
 
     Returns:
         (T, ...) float64 smoothed values.
     """
     values = np.asarray(values, dtype=np.float64)
-    if sigma <= 0 or len(times) < 2:
+    sigmas = np.broadcast_to(np.asarray(sigma, dtype=np.float64), times.shape)
+    if np.all(sigmas <= 0) or len(times) < 2:
         return values.copy()
+    sigmas = np.maximum(sigmas, 1e-6)
     flat = values.reshape(len(times), -1)
     out = np.empty_like(flat)
-    reach = 3.0 * sigma
-    lo = np.searchsorted(times, times - reach, side="left")
-    hi = np.searchsorted(times, times + reach, side="right")
+    lo = np.searchsorted(times, times - 3.0 * sigmas, side="left")
+    hi = np.searchsorted(times, times + 3.0 * sigmas, side="right")
     for i, t in enumerate(times):
         dt = times[lo[i]:hi[i]] - t
-        w = np.exp(-0.5 * (dt / sigma) ** 2)
+        w = np.exp(-0.5 * (dt / sigmas[i]) ** 2)
         degree = min(order, len(dt) - 1)
-        basis = np.vander(dt / sigma, degree + 1, increasing=True)  # (n, degree+1)
+        basis = np.vander(dt / sigmas[i], degree + 1, increasing=True)  # (n, degree+1)
         normal = (basis * w[:, None]).T @ basis
         # the fitted polynomial's value at dt = 0 is its constant term
         row = np.linalg.solve(normal + 1e-9 * np.eye(degree + 1), np.eye(degree + 1)[0])
         out[i] = (row @ (basis * w[:, None]).T) @ flat[lo[i]:hi[i]]
     return out.reshape(values.shape)
+
+
+def adaptive_sigma(times: np.ndarray, values: np.ndarray, still: float, moving: float,
+                   speed_scale: float | None = None) -> np.ndarray:
+    """(T,) per-sample smoothing widths: `still` where the signal rests, down to `moving` where it moves.
+
+    Speed is the norm of the derivative of a lightly smoothed copy. Without `speed_scale` it is
+    measured against the clip's own median speed (for signals without natural units); with it, in
+    the signal's units per second. A mouth mid-word or a shaking head gets the narrow width (no lost
+    amplitude, no lag), the same face at rest the wide one (no jitter).
+    """
+    flat = np.asarray(values, dtype=np.float64).reshape(len(times), -1)
+    if len(times) < 3:
+        return np.full(len(times), moving)
+    rough = smooth_zero_phase(times, flat, max(moving, _SPEED_SIGMA), order=2)
+    speed = np.linalg.norm(np.gradient(rough, times, axis=0), axis=1)
+    scale = speed_scale if speed_scale is not None else max(float(np.median(speed)), 1e-12)
+    sigma = moving + (still - moving) * np.exp(-((speed / scale) ** 2))
+    # the width itself must change gently: a jump in width is a jump in the smoothed signal
+    return smooth_zero_phase(times, sigma, _SPEED_SIGMA, order=0)
 
 
 class OneEuroFilter:
@@ -79,6 +104,11 @@ class OneEuroFilter:
         self._time: float | None = None
         self._value: np.ndarray | None = None
         self._speed: np.ndarray | None = None
+
+    @property
+    def value(self) -> np.ndarray | None:
+        """The last filtered value (None before the first sample)."""
+        return None if self._value is None else self._value.copy()
 
     def reset(self) -> None:
         """Forget the past (the next sample passes through unchanged)."""

@@ -1,5 +1,6 @@
 // NedEffect::analyzeShot: the Analyze button. Streams every frame of the Source clip to the
 // server's AnalyzeShot, shows its progress, and lets the user cancel.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -51,9 +52,12 @@ std::chrono::milliseconds analyzeTimeout(int frames) {
   return std::chrono::seconds(300) + std::chrono::seconds(5) * frames;
 }
 
-// What the progress bar shows: the server's own fraction once it sends one, else frames sent.
-double shownFraction(const AnalyzeCall::Progress& progress, double sentFraction) {
-  return progress.received && progress.latest.total_frames() > 0 ? progress.latest.fraction() : sentFraction;
+// What the progress bar shows: half for frames sent, half for frames the server has analysed (it
+// lags behind what was sent), never moving backwards.
+double shownFraction(const AnalyzeCall::Progress& progress, double sentFraction, double shownBefore) {
+  const double analysed =
+      progress.received && progress.latest.total_frames() > 0 ? progress.latest.fraction() : 0.0;
+  return std::max(shownBefore, std::min(1.0, 0.5 * sentFraction + 0.5 * analysed));
 }
 
 class Cancelled : public std::exception {};
@@ -88,8 +92,10 @@ OfxStatus NedEffect::streamShot(const EffectSettings& settings, double first, do
   NedClient client(settings.server);
   ofx::Progress progress(handle_, "Emotion Director: analysing the shot");
   const std::unique_ptr<AnalyzeCall> call = client.analyzeShot(analyzeTimeout(total));
+  double shown = 0.0;
   const auto keepGoing = [&](double sentFraction, std::chrono::milliseconds wait) {
-    if (!progress.update(shownFraction(call->waitForProgress(wait), sentFraction))) {
+    shown = shownFraction(call->waitForProgress(wait), sentFraction, shown);
+    if (!progress.update(shown)) {
       call->cancel();
       throw Cancelled();
     }
@@ -107,6 +113,7 @@ OfxStatus NedEffect::streamShot(const EffectSettings& settings, double first, do
       request.set_shot_id(shot);
       request.set_total_frames(total);
       request.set_replace(true);
+      request.set_frame_rate(sourceFrameRate());
     }
     request.set_time(time);
     fillFrameRegion(*request.mutable_frame(), view, view.bounds,

@@ -91,6 +91,11 @@ EffectSettings NedEffect::settingsAt(OfxTime time) const {
   return settings;
 }
 
+double NedEffect::sourceFrameRate() const {
+  const std::optional<double> rate = source_.properties().findDouble(ofx::kEffectPropFrameRate);
+  return rate && *rate > 0.0 && *rate < 1000.0 ? *rate : 0.0;
+}
+
 std::string NedEffect::shotId(const std::string& shotName, int fullWidth, int fullHeight) const {
   std::string base = shotName;
   if (base.empty()) {

@@ -43,6 +43,9 @@ class NedEffect {
   OfxStatus streamShot(const EffectSettings& settings, double first, double last, double renderScale);
 
   EffectSettings settingsAt(OfxTime time) const;
+  // The Source clip's frame rate (frames per second), 0 when the host does not say (the server
+  // then assumes 25): the server smooths over time in seconds, while OFX times are frames.
+  double sourceFrameRate() const;
   // The shot's id on the server: the Shot parameter, else the instance id, plus "@WxH" of the
   // full-resolution frame so that clips of different sizes never share an analysis.
   std::string shotId(const std::string& shotName, int fullWidth, int fullHeight) const;

@@ -115,6 +115,7 @@ void NedEffect::editFrame(const RenderTarget& target, const EffectSettings& sett
   v1::RenderFrameRequest request;
   request.set_shot_id(shot);
   request.set_time(target.time);
+  request.set_frame_rate(sourceFrameRate());
   fillFrameRegion(*request.mutable_frame(), target.source, target.frame, region, target.scaleX, target.pixelAspect);
   *request.mutable_params() = settings.params;
   const auto started = std::chrono::steady_clock::now();

@@ -161,13 +161,14 @@ class NedClient:
 
     def analyse_shot(self, shot_id: str, frames: Iterable[tuple[float, np.ndarray]], total_frames: int = 0,
                      on_progress: Callable[[ned_pb2.AnalyzeShotProgress], None] | None = None,
-                     cancel: threading.Event | None = None) -> ned_pb2.ShotInfo:
+                     cancel: threading.Event | None = None, frame_rate: float = 0.0) -> ned_pb2.ShotInfo:
         """Stream a shot's frames for a full analysis; returns the stored ShotInfo.
 
         Args:
-            frames: (time, (H, W, 3|4) frame) in increasing time.
+            frames: (time, (H, W, 3|4) frame) in increasing time; times are frame numbers.
             on_progress: called with every progress message.
             cancel: set it (from another thread) to stop; raises ServerError(CANCELLED).
+            frame_rate: frames per second that map the times to seconds (0 = the server's default, 25).
         """
 
         def requests() -> Iterator[ned_pb2.AnalyzeShotRequest]:
@@ -176,7 +177,7 @@ class NedClient:
                     return
                 yield ned_pb2.AnalyzeShotRequest(shot_id=shot_id if i == 0 else "", time=t,
                                                  frame=_frame_region(frame), total_frames=total_frames,
-                                                 replace=i == 0)
+                                                 replace=i == 0, frame_rate=frame_rate if i == 0 else 0.0)
 
         call = self._stub.AnalyzeShot(requests())
         finished = threading.Event()
@@ -205,10 +206,13 @@ class NedClient:
 
     def render_frame(self, shot_id: str, time_: float, frame: np.ndarray, params: EditParams, *,
                      region_xy: tuple[int, int] = (0, 0), frame_size_hw: tuple[int, int] | None = None,
-                     render_scale: float = 1.0, want_alpha: bool = False) -> RenderedPatch:
-        """Render one frame (or the region of it given by `region_xy` / `frame_size_hw`)."""
+                     render_scale: float = 1.0, want_alpha: bool = False, frame_rate: float = 0.0) -> RenderedPatch:
+        """Render one frame (or the region of it given by `region_xy` / `frame_size_hw`).
+
+        `time_` is a frame number; `frame_rate` maps it to seconds (0 = the rate the shot was analysed at).
+        """
         request = ned_pb2.RenderFrameRequest(shot_id=shot_id, time=time_, params=params_to_proto(params),
-                                             want_alpha=want_alpha,
+                                             want_alpha=want_alpha, frame_rate=frame_rate,
                                              frame=_frame_region(frame, region_xy, frame_size_hw, render_scale))
         reply = self._call(self._stub.RenderFrame, request)
         if not reply.HasField("patch") or reply.patch.width == 0:

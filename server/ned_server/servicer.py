@@ -96,7 +96,8 @@ class EmotionDirectorServicer(ned_pb2_grpc.EmotionDirectorServicer):
             with ExitStack() as stack:
                 frame = frame_from_proto(request.frame, _shared_input(request, context, stack))
                 params = params_from_proto(request.params)
-                result = self._shots.render(_shot_id(request.shot_id), request.time, frame, params)
+                result = self._shots.render(_shot_id(request.shot_id), request.time, frame, params,
+                                            request.frame_rate)
                 response = ned_pb2.RenderFrameResponse(diagnostics=result.diagnostics)
                 if result.patch is not None:
                     x, y = result.placement_xy

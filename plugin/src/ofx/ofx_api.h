@@ -218,6 +218,7 @@ inline constexpr const char* kImagePropData = "OfxImagePropData";
 inline constexpr const char* kImagePropBounds = "OfxImagePropBounds";
 inline constexpr const char* kImagePropRowBytes = "OfxImagePropRowBytes";
 inline constexpr const char* kImagePropPixelAspectRatio = "OfxImagePropPixelAspectRatio";
+inline constexpr const char* kEffectPropFrameRate = "OfxImageEffectPropFrameRate";
 
 inline constexpr const char* kBitDepthByte = "OfxBitDepthByte";
 inline constexpr const char* kBitDepthShort = "OfxBitDepthShort";

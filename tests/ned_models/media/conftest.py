@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -39,7 +40,7 @@ def manifest(media_dir: Path) -> dict[str, dict]:
 
 
 @pytest.fixture
-def unwritable_dir(tmp_path: Path) -> Path:
+def unwritable_dir(tmp_path: Path) -> Iterator[Path]:
     """A folder in which no file can be created (a read-only tmp folder; /sys when running as root,
     since root ignores permission bits)."""
     if os.geteuid() != 0:

@@ -46,11 +46,13 @@ def _add_audio(output: av.container.OutputContainer, codec: str, seconds: float)
 
 def write_clip(path: Path, frames: list[np.ndarray], *, pts: list[int] | None = None,
                time_base: Fraction = Fraction(1, 25), codec: str = "libx264", pix_fmt: str = "yuv420p",
-               audio: str | None = None, rotation: int = 0, options: dict[str, str] | None = None) -> None:
+               audio: str | None = None, rotation: int = 0, sample_aspect: Fraction | None = None,
+               options: dict[str, str] | None = None) -> None:
     """Encode `frames` (RGB) at `pts` (ticks of `time_base`; default 0, 1, 2, ...) into `path`.
 
     Each frame lasts until the next one (the last one as long as the one before it). `audio` names an
-    audio codec to add a 440 Hz tone as long as the video; `rotation` sets the display matrix.
+    audio codec to add a 440 Hz tone as long as the video; `rotation` sets the display matrix and
+    `sample_aspect` the pixel aspect ratio.
     """
     pts = list(range(len(frames))) if pts is None else pts
     ends = [*pts[1:], pts[-1] + (pts[-1] - pts[-2] if len(pts) > 1 else 1)]
@@ -62,6 +64,8 @@ def write_clip(path: Path, frames: list[np.ndarray], *, pts: list[int] | None = 
     stream.codec_context.time_base = time_base
     if rotation:
         stream.set_display_rotation(rotation)
+    if sample_aspect is not None:
+        stream.codec_context.sample_aspect_ratio = sample_aspect
     audio_stream, audio_frames = (None, [])
     if audio is not None:
         audio_stream, audio_frames = _add_audio(output, audio, float(ends[-1] * time_base))

@@ -123,15 +123,26 @@ def test_prores_round_trip_is_ten_bit_and_keeps_timing(media_dir: Path, tmp_path
                for w, d in zip(written, decoded, strict=True)) >= PRORES_MIN_PSNR_DB
 
 
+def test_sample_aspect_is_kept(tmp_path: Path) -> None:
+    anamorphic = tmp_path / "anamorphic.mp4"
+    write_clip(anamorphic, gradient_frames(3, 32, 48), sample_aspect=Fraction(4, 3))
+    with open_source(anamorphic) as source:
+        assert source.info.sample_aspect == Fraction(4, 3)
+    for out, codec in ((tmp_path / "out.mp4", "h264"), (tmp_path / "out.mov", "prores")):
+        _copy_through(anamorphic, out, codec=codec)
+        assert probe(out).sample_aspect == Fraction(4, 3)
+    _copy_through(anamorphic, tmp_path / "png" / "f_%02d.png")  # PNG keeps it in its pHYs chunk
+    with open_source(tmp_path / "png") as frames:
+        assert frames.info.sample_aspect == Fraction(4, 3)
+    with open_source(anamorphic) as source, pytest.raises(ValueError, match="would lose the source's 4/3 pixel"):
+        open_sink(tmp_path / "out.mkv", source, codec="ffv1")  # refused rather than squashed
+    assert not (tmp_path / "out.mkv").exists()
+
+
 @pytest.mark.media
-def test_sample_aspect_is_kept(media_dir: Path, tmp_path: Path) -> None:
-    clip = media_dir / "expressive" / "liveportrait_d9.mp4"  # 15:16 pixels
-    out = tmp_path / "out.mp4"
-    with open_source(clip) as source, open_sink(out, source, preset="ultrafast") as sink:
+def test_real_clip_sample_aspect_is_read(media_dir: Path) -> None:
+    with open_source(media_dir / "expressive" / "liveportrait_d9.mp4") as source:
         assert source.info.sample_aspect == Fraction(15, 16)
-        for index, _, image in source.frames(0, len(source)):
-            sink.write(index, image)
-    assert probe(out).sample_aspect == Fraction(15, 16)
 
 
 VFR_PTS = [0, 40, 80, 200, 210, 300, 333, 400, 520, 530]
@@ -171,3 +182,30 @@ def test_rotation_is_written_back(tmp_path: Path) -> None:
     out = tmp_path / "out.mp4"
     _copy_through(source_path, out)
     assert probe(out).rotation == probe(source_path).rotation == 270
+
+
+def test_odd_sizes_are_kept_with_full_chroma(tmp_path: Path) -> None:
+    source_path = tmp_path / "odd.mkv"
+    write_clip(source_path, gradient_frames(3, 33, 47), codec="ffv1", pix_fmt="bgr0")
+    for out, codec in ((tmp_path / "out.mp4", "h264"), (tmp_path / "out.mov", "prores")):
+        _copy_through(source_path, out, codec=codec)
+        info = probe(out)
+        assert (info.width, info.height, info.decoded_frames) == (47, 33, 3)
+        assert info.pix_fmt.startswith("yuv444")
+
+
+@pytest.mark.parametrize(("x264_params", "expected"), [
+    ("colorprim=bt709:transfer=bt709:colormatrix=bt709", (1, 1, 1)),  # tagged BT.709 stays BT.709
+    (None, (2, 2, 2)),  # untagged stays untagged, so players guess the same for input and output
+])
+def test_colour_tags_follow_the_source(tmp_path: Path, x264_params: str | None, expected: tuple) -> None:
+    import av
+
+    source_path = tmp_path / "tagged.mp4"
+    write_clip(source_path, gradient_frames(3, 32, 48), options={"x264-params": x264_params} if x264_params else None)
+    out = tmp_path / "out.mp4"
+    _copy_through(source_path, out)
+    for path in (source_path, out):
+        with av.open(str(path)) as container:
+            frame = next(container.decode(video=0))
+            assert (frame.colorspace, frame.color_primaries, frame.color_trc) == expected

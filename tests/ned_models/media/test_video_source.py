@@ -217,3 +217,16 @@ def _as_source_rgb(source, index: int, sequential: list[np.ndarray]) -> np.ndarr
     if index < len(sequential):
         return sequential[index]
     return [image for _, _, image in source.frames(index - 2, index + 1)][-1]
+
+
+FAST_RGB_TOLERANCE = 2.0  # mean |difference| of the fast YUV->RGB path from the exact one (0..255)
+
+
+@pytest.mark.media
+def test_fast_conversion_is_close_to_exact_but_not_equal(media_dir: Path) -> None:
+    path = media_dir / "wide" / "source_s32.mp4"  # 1280x720
+    with open_source(path) as source:
+        exact = [image for _, _, image in source.frames(0, 4)]
+        fast = [image for _, _, image in source.frames(0, 4, exact=False)]
+    differences = [np.abs(a.astype(np.int64) - b).mean() for a, b in zip(exact, fast, strict=True)]
+    assert all(0 < d < FAST_RGB_TOLERANCE for d in differences)

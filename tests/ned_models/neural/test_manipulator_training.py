@@ -8,7 +8,12 @@ import numpy as np
 import pytest
 import torch
 
-from ned_models.neural.checkpoints import ManipulatorInfo, load_manipulator_checkpoint, save_ned_manipulator
+from ned_models.neural.checkpoints import (
+    ManipulatorCheckpoint,
+    ManipulatorInfo,
+    load_manipulator_checkpoint,
+    save_ned_manipulator,
+)
 from ned_models.neural.manipulator_data import ExpressionClip, WindowSampler, mead_label
 from ned_models.neural.manipulator_inference import LearnedManipulator
 from ned_models.neural.manipulator_training import (
@@ -117,7 +122,7 @@ def test_translation_reaches_the_target_emotion(means: np.ndarray) -> None:
     dims = ManipulatorDims(input_dim=DIM, generator_width=32, encoder_width=32, mapping_width=16)
     config = ManipulatorTrainingConfig(steps=600, batch_size=32, lr=1e-3, mapping_lr=1e-3, log_every=0)
     model, _ = train_manipulator(clips, config, dims)
-    manipulator = LearnedManipulator(load_manipulator_checkpoint_free(model))
+    manipulator = LearnedManipulator(_checkpoint_of(model))
     hits = 0
     for source_label in range(7):
         source = make_clip(means, source_label, 30, seed=999 + source_label).values
@@ -129,9 +134,7 @@ def test_translation_reaches_the_target_emotion(means: np.ndarray) -> None:
     assert hits / 49 > 0.4  # chance is 1/7
 
 
-def load_manipulator_checkpoint_free(model: NedManipulator):
-    from ned_models.neural.checkpoints import ManipulatorCheckpoint
-
+def _checkpoint_of(model: NedManipulator) -> ManipulatorCheckpoint:
     return ManipulatorCheckpoint(model, ManipulatorInfo(channel_names=tuple(f"c{i}" for i in range(DIM))))
 
 

@@ -70,3 +70,15 @@ def test_bad_arguments_are_named(face: np.ndarray, topology: WarpTopology) -> No
         render_patch(frame, (0, 0), face, face, feather=0.0, topology=topology)
     with pytest.raises(ValueError, match="not inside the region"):
         render_patch(frame[:100, :100], (0, 0), face, face, topology=topology)
+
+
+def test_face_cut_by_the_region_fades_out_before_its_border(face: np.ndarray, topology: WarpTopology) -> None:
+    frame = textured_frame(np.uint8)
+    region = frame[:, :300]  # the face runs on to about x = 370
+    result = render_patch(region, (0, 0), face, smile(face), topology=topology)
+    x, y, w, h = result.placement
+    assert x + w <= 300
+    if x + w == 300:
+        assert np.all(result.alpha[:, -1] == 0)
+        assert np.array_equal(result.patch[:, -1], region[y:y + h, 299])
+    assert (result.alpha > 0.5).any()
