@@ -38,16 +38,20 @@ APT_PACKAGES = ["g++", "cmake", "pkg-config", "libgrpc++-dev", "libprotobuf-dev"
                 "protobuf-compiler-grpc"]
 TORCH_CPU = "torch==2.13.0"  # a local CPU wheel on our machines; a plain "torch" pulls CUDA
 
-# The three Apache-2.0 models from the mediapipe 0.10.14 wheel, with their sha256.
-MEDIAPIPE_WHEEL = "mediapipe==0.10.14"
-MEDIAPIPE_ASSETS = {
-    "mediapipe/modules/face_detection/face_detection_short_range.tflite":
-        "bbff11cebd1eb27a1e004cae0b0e63ec8c551cbf34a4451148b4908b8db3eca8",
-    "mediapipe/modules/face_landmark/face_landmark.tflite":
-        "1055cb9d4a9ca8b8c688902a3a5194311138ba256bcc94e336d8373a5f30c814",
-    "mediapipe/modules/iris_landmark/iris_landmark.tflite":
-        "d1744d2a09c25f501d39eba4faff47e53ecca8852c5ce19bce8eeac39357521f",
-}
+MEDIAPIPE_WHEEL = "mediapipe==0.10.14"  # the Apache-2.0 face models ship inside it (not installed)
+
+
+def model_assets():
+    """The model registry of ned_models (names, wheel paths, sha256): one source of truth.
+
+    Loaded by file path with the standard library only, so it works before .venv exists.
+    """
+    sys.path.insert(0, str(ROOT))
+    try:
+        from ned_models.assets import MODEL_ASSETS
+    finally:
+        sys.path.pop(0)
+    return MODEL_ASSETS
 
 
 def log(msg: str) -> None:
@@ -163,7 +167,7 @@ def sha256(path: Path) -> str:
 def build_assets() -> None:
     """Fetch the face models from the mediapipe wheel (no install), check them, cache them."""
     ASSET_DIR.mkdir(parents=True, exist_ok=True)
-    targets = {ASSET_DIR / Path(member).name: (member, digest) for member, digest in MEDIAPIPE_ASSETS.items()}
+    targets = {ASSET_DIR / a.file_name: (a.wheel_member, a.sha256) for a in model_assets()}
     if all(p.exists() and sha256(p) == d for p, (_, d) in targets.items()):
         log(f"model assets: present in {ASSET_DIR}")
         return

@@ -111,7 +111,7 @@ class FramePipeline:
             target = edit_face(state, baseline, params, self._model).target * render_scale
         else:
             raise ValueError(f"renderer {params.renderer.value} is not handled by the frame pipeline")
-        return render_patch(region, origin_xy, source, target, feather=feather, topology=topology)
+        return render_patch(region, origin_xy, source, target, feather=feather, topology=topology, forehead=1.0)
 
 
 class ShotRenderer:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ned_models.analysis.face_track import ModelOptions, ParameterTrack, render_regions
+from ned_models.analysis.face_track import ParameterTrack, render_regions
 from ned_models.analysis.results import FaceTrack, FrameFaceState, ShotAnalysis
 from ned_models.analysis.shot import AnalysisOptions
 from ned_models.face_model.fit import FrameFitter
@@ -160,16 +160,17 @@ class OnlineAnalyser:
         return self._faces[index]
 
     def _update_identity(self, face: _Face, display: np.ndarray) -> None:
+        """Collect frames for the identity; re-estimate it at the update counts (unless fixed)."""
         face.seen += 1
-        if face.fixed_identity:
-            return
-        face.samples.append(display)
-        limit = self.options.model.identity_frames
-        if len(face.samples) > limit:
-            face.samples = face.samples[::2]  # keep an even spread over all frames seen
-        if face.seen in _IDENTITY_UPDATES or face.fitter is None:
+        refit = False
+        if not face.fixed_identity:
+            face.samples.append(display)
+            if len(face.samples) > self.options.model.identity_frames:
+                face.samples = face.samples[::2]  # keep an even spread over all frames seen
             if face.seen in _IDENTITY_UPDATES:
                 face.identity = fit_identity(self._model, np.stack(face.samples))
+                refit = True
+        if refit or face.fitter is None:
             face.fitter = FrameFitter(self._model, face.identity, face.basis)
             face.filters = {}
 
@@ -192,7 +193,8 @@ class OnlineAnalyser:
             time=float(time), face_index=tracked.index, landmarks=landmarks, confidence=tracked.confidence,
             pose=HeadPose(smoothed.rotation[0], smoothed.translation[0], float(smoothed.scale[0])),
             expression=smoothed.expression[0], residual=smoothed.residual[0], gaze=smoothed.gaze[0],
-            aperture=float(inner_lip_aperture(model_points)), jaw_opening=float(jaw_opening(model_points, face.identity)),
+            aperture=float(inner_lip_aperture(model_points)),
+            jaw_opening=float(jaw_opening(model_points, face.identity)),
             identity=face.identity, residual_basis=face.basis,
             render_region=render_regions(landmarks[None], size_hw, self.options.model.region_margin)[0],
             pixel_aspect=par)
@@ -217,6 +219,6 @@ class OnlineAnalyser:
         expression = self._run(face, "expression", self.filters.expression, time, params.expression[0])
         residual = self._run(face, "residual", self.filters.expression, time, params.residual[0])
         gaze = self._run(face, "gaze", self.filters.expression, time, params.gaze[0])
-        return ParameterTrack(rotation=quaternion_to_rotation(pose[:4])[None], translation=(pose[4:7] * new_scale)[None],
-                              scale=np.array([new_scale]), expression=expression[None], residual=residual[None],
-                              gaze=gaze[None])
+        return ParameterTrack(rotation=quaternion_to_rotation(pose[:4])[None],
+                              translation=(pose[4:7] * new_scale)[None], scale=np.array([new_scale]),
+                              expression=expression[None], residual=residual[None], gaze=gaze[None])

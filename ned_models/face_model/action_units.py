@@ -25,7 +25,7 @@ from ned_models.face_model.regions import (
     curve_y,
     region_weights,
 )
-from ned_models.landmarks import CHIN, LANDMARK_COUNT, MESH_POINTS, MOUTH_RIGHT_CORNER
+from ned_models.landmarks import CHIN, LANDMARK_COUNT, MOUTH_RIGHT_CORNER
 
 __all__ = ["ActionUnit", "ACTION_UNIT_INFO", "action_unit_fields"]
 
@@ -179,8 +179,8 @@ def _eye_close_right(template: np.ndarray, regions: dict[str, np.ndarray]) -> np
             handles.append((p, np.array([0.0, close_y(p[0]) - p[1], 0.0]), region))
     fold = template[list(_R_UPPER_FOLD)]
     gap = curve_y(template, RIGHT_LOWER_LID, fold[:, 0]) - curve_y(template, RIGHT_UPPER_LID, fold[:, 0])
-    handles += [(p, np.array([0.0, 0.4 * g, 0.0]), regions["upper_eye"]) for p, g in zip(fold, gap)]
-    return interpolate(template, handles, sigma=0.05)
+    handles += [(p, np.array([0.0, 0.4 * g, 0.0]), regions["upper_eye"]) for p, g in zip(fold, gap, strict=True)]
+    return interpolate(template, handles, sigma=0.03)
 
 
 def action_unit_fields(template: np.ndarray, pairs: np.ndarray) -> np.ndarray:

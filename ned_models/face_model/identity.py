@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ned_models.face_model.action_units import ActionUnit
 from ned_models.face_model.fit import Z_WEIGHT, ExpressionSolver, FrameFit, FrameFitter
 from ned_models.face_model.morphable import FaceModel
 from ned_models.face_model.pose import fit_similarity
-from ned_models.face_model.action_units import ActionUnit
 from ned_models.landmarks import MESH_POINTS
 
 __all__ = ["estimate_identity", "residual_basis", "fit_identity", "IDENTITY_ROUNDS", "IDENTITY_FRAMES",
@@ -28,6 +28,8 @@ STATIC_COSINE = 0.75  # how much a static offset must look like an action unit t
 STATIC_MINIMUM = 0.2  # and how strong it must be
 SPEECH_UNITS = (ActionUnit.LIPS_PART, ActionUnit.JAW_DROP)
 _ANTAGONIST_COSINE = -0.3
+_SOFT = 0.1  # half-width of the fade around the static thresholds
+_RESIDUAL_FRAMES = 300  # frames (evenly sampled) the residual basis is learnt from
 STATIC_Z_WEIGHT = 0.0  # real faces' depth differs from the prior's more than their shape: judge x, y
 _FACE_RIDGE = 1e-5
 _UNIT_RIDGE = 1e-2
@@ -76,7 +78,7 @@ def static_expression(model: FaceModel, offset: np.ndarray, kept: np.ndarray) ->
     coefficients = np.zeros(len(fields))
     while True:
         coefficients, face_part = _joint_fit(fields, faces, active, target, w)
-        on = coefficients >= STATIC_MINIMUM
+        on = coefficients >= STATIC_MINIMUM - _SOFT
         strength = coefficients * np.sqrt(np.einsum("kpc,kpc,c->k", fields, fields, w))
         weaker = on & ~kept & (antagonists & on[None, :] & (strength[None, :] > strength[:, None])).any(axis=1)
         if weaker.any():
@@ -87,10 +89,18 @@ def static_expression(model: FaceModel, offset: np.ndarray, kept: np.ndarray) ->
         score = np.where(on, _local_cosines(fields, parts, support, w), -1.0)
         score[~active | kept] = np.inf
         worst = int(np.argmin(score))
-        if score[worst] >= STATIC_COSINE:
+        if score[worst] >= STATIC_COSINE - _SOFT:
             break
         active[worst] = False
-    return np.where(kept | (active & (coefficients >= STATIC_MINIMUM)), coefficients, 0.0)
+    # fade units in across the thresholds, so a small change in the shot never flips the identity
+    looks = np.where(active, _local_cosines(fields, parts, support, w), 0.0)
+    gate = _ramp((looks - STATIC_COSINE) / _SOFT) * _ramp((coefficients - STATIC_MINIMUM) / _SOFT)
+    return np.where(kept, coefficients, coefficients * gate)
+
+
+def _ramp(t: np.ndarray) -> np.ndarray:
+    """0 below -1, 1 above 1, linear between."""
+    return np.clip(0.5 * (t + 1.0), 0.0, 1.0)
 
 
 def _joint_fit(fields: np.ndarray, faces: np.ndarray, active: np.ndarray, target: np.ndarray,
@@ -154,7 +164,10 @@ def fit_identity(model: FaceModel, points: np.ndarray, rounds: int = IDENTITY_RO
     identity = model.template
     for _ in range(rounds):
         fitter = FrameFitter(model, identity)
-        identity = estimate_identity(model, [fitter.fit(p) for p in points])
+        fits: list[FrameFit] = []
+        for p in points:
+            fits.append(fitter.fit(p, fits[-1].expression if fits else None))
+        identity = estimate_identity(model, fits)
     return identity
 
 
@@ -174,14 +187,20 @@ def residual_basis(model: FaceModel, fits: list[FrameFit], identity: np.ndarray,
     """
     mesh = slice(0, MESH_POINTS)
     w = _coordinate_weights()
-    left_over = np.stack([(f.model_points[mesh] - identity[mesh]
-                           - np.tensordot(f.expression, model.basis[:, mesh], axes=1)).ravel() for f in fits])
+    sample = np.unique(np.linspace(0, len(fits) - 1, min(len(fits), _RESIDUAL_FRAMES)).astype(int))
+    points = np.stack([fits[i].model_points for i in sample])
+    expression = np.stack([fits[i].expression for i in sample])
+    left_over = (points - model.shape(identity, expression))[:, mesh].reshape(len(sample), -1)
     rows = model.basis[:, mesh].reshape(len(model.basis), -1)
     normal = (rows * w) @ rows.T + _PROJECTION_RIDGE * np.eye(len(rows))
     left_over -= np.linalg.solve(normal, (rows * w) @ left_over.T).T @ rows
-    root = np.sqrt(w)
-    _, sv, vt = np.linalg.svd(left_over * root, full_matrices=False)
-    keep = min(count, int((sv > 1e-9 * max(sv[0], 1e-30)).sum()) if len(sv) else 0)
+    scaled = left_over * np.sqrt(w)  # (F, N), F <= _RESIDUAL_FRAMES
+    # principal directions from the small F x F Gram matrix (far cheaper than an SVD of F x N)
+    energy, mix = np.linalg.eigh(scaled @ scaled.T)
+    order = np.argsort(energy)[::-1]
+    energy, mix = energy[order], mix[:, order]
+    keep = min(count, int((energy > 1e-12 * max(float(energy[0]), 1e-30)).sum()))
+    directions = (mix[:, :keep].T @ scaled) / np.sqrt(energy[:keep])[:, None]  # (keep, N), orthonormal
     out = np.zeros((keep,) + identity.shape)
-    out[:, mesh] = (vt[:keep] / root).reshape(keep, MESH_POINTS, 3)
+    out[:, mesh] = (directions / np.sqrt(w)).reshape(keep, MESH_POINTS, 3)
     return out

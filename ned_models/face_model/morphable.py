@@ -19,15 +19,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from ned_models.face_model.action_units import ActionUnit, action_unit_fields
+from ned_models.face_model.identity_units import identity_unit_fields
+from ned_models.face_model.regions import region_weights
 from ned_models.face_model.template import (
     blank_inputs,
     mirror_pairs,
     normalise,
     place_irises,
     symmetrise,
+    to_model_frame,
 )
-from ned_models.face_model.identity_units import identity_unit_fields
-from ned_models.face_model.regions import region_weights
 from ned_models.landmarks import (
     CHIN,
     LOWER_INNER_LIP_MID,
@@ -82,10 +83,11 @@ class FaceModel:
         Returns:
             (..., 478, 3) float64.
         """
-        out = identity + np.tensordot(expression, self.basis, axes=([-1], [0]))
+        expression = np.asarray(expression)
+        flat = expression @ self.basis.reshape(len(self.basis), -1)
         if residual is not None and residual_basis is not None and residual_basis.shape[0]:
-            out = out + np.tensordot(residual, residual_basis, axes=([-1], [0]))
-        return out
+            flat = flat + np.asarray(residual) @ residual_basis.reshape(len(residual_basis), -1)
+        return identity + flat.reshape(expression.shape[:-1] + identity.shape)
 
 
 def _rigid_weights(basis: np.ndarray) -> np.ndarray:
@@ -135,7 +137,7 @@ def build_face_model(prior_shapes: np.ndarray) -> FaceModel:
     """
     prior = normalise(prior_shapes)
     pairs = mirror_pairs(prior)
-    template = np.round(_neutralise(place_irises(symmetrise(prior, pairs)), pairs) / _ROUND) * _ROUND
+    template = np.round(to_model_frame(_neutralise(place_irises(symmetrise(prior, pairs)), pairs)) / _ROUND) * _ROUND
     basis = action_unit_fields(template, pairs)
     # Coarsely rounded, so the fingerprint changes with the model's definition, not with the last
     # bits of the landmark runtime's arithmetic on another CPU.

@@ -69,6 +69,9 @@ def region_weights(template: np.ndarray, pairs: np.ndarray) -> dict[str, np.ndar
     # The lips' boundary is sharp beside the mouth and softer out on the cheeks.
     softness = 0.012 + 0.5 * np.clip(np.abs(x) - corner_x, 0.0, None)
     lower_mouth = smoothstep((y - _mouth_line(template, x)) / softness)
+    # on a closed mouth the inner lips lie on the line itself: say which lip each point belongs to
+    lower_mouth[list(INNER_UPPER_LIP[1:-1])] = 0.0
+    lower_mouth[list(INNER_LOWER_LIP[1:-1])] = 1.0
     upper_lid, lower_lid = _eye_curves(template, pairs, x)
     eye_mid = 0.5 * (upper_lid + lower_lid)
     out = {

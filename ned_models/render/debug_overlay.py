@@ -124,6 +124,6 @@ def _draw(patch: np.ndarray, pts: np.ndarray, axes: np.ndarray, origin: np.ndarr
                    _colour(_IRIS_RGB, dtype, channels), thickness, cv2.LINE_AA, _SUBPIXEL)
     if len(axes):
         ends = _fixed(axes, origin)
-        for tip, rgb in zip(ends[1:], _AXES_RGB):
+        for tip, rgb in zip(ends[1:], _AXES_RGB, strict=True):
             cv2.line(patch, (int(ends[0, 0]), int(ends[0, 1])), (int(tip[0]), int(tip[1])),
                      _colour(rgb, dtype, channels), thickness + 1, cv2.LINE_AA, _SUBPIXEL)

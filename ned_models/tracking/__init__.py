@@ -1,0 +1,1 @@
+"""Face tracking: BlazeFace detection, 468-point landmarks, irises, per-shot tracking, smoothing."""

@@ -72,7 +72,9 @@ class IrisLandmarker:
                 transforms.append((transform, rect.size / _SIZE))
                 crops.append(warp_crop(frame, transform, _SIZE))
         # the model's final reshapes fold the batch: (1, B*213) and (1, B*15)
-        contours, irises = (o.reshape(len(crops), -1) for o in self._model.run(np.stack(crops)))
+        lo, hi = IRIS_LANDMARKS.input_range
+        batch = np.stack(crops) * (hi - lo) + lo
+        contours, irises = (o.reshape(len(crops), -1) for o in self._model.run(batch))
         out = []
         for f, mesh in enumerate(meshes):
             full = np.empty((LANDMARK_COUNT, 3), dtype=np.float64)

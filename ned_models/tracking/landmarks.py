@@ -79,10 +79,11 @@ class FaceLandmarker:
         if not rois:
             return []
         transforms = [crop_from_frame(r, _SIZE, pixel_aspect) for r in rois]
-        batch = np.stack([warp_crop(frame, t, _SIZE) for t in transforms])
+        lo, hi = FACE_LANDMARKS.input_range
+        batch = np.stack([warp_crop(frame, t, _SIZE) for t in transforms]) * (hi - lo) + lo
         coords, logits = self._model.run(batch)
         results = []
-        for i, (roi, transform) in enumerate(zip(rois, transforms)):
+        for i, (roi, transform) in enumerate(zip(rois, transforms, strict=True)):
             crop_points = coords[i].reshape(MESH_POINTS, 3).astype(np.float64)
             points = apply_transform(np.linalg.inv(transform), crop_points)
             points[:, 2] *= roi.size / _SIZE  # crop pixels -> display pixels

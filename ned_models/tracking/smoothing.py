@@ -30,7 +30,7 @@ def segments(times: np.ndarray, breaks: np.ndarray | None = None, max_gap: float
     if breaks is not None:
         starts |= set(np.flatnonzero(breaks).tolist())
     edges = sorted(s for s in starts if s < len(times)) + [len(times)]
-    return [slice(a, b) for a, b in zip(edges[:-1], edges[1:]) if b > a]
+    return [slice(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
 
 
 def smooth_zero_phase(times: np.ndarray, values: np.ndarray, sigma: float | np.ndarray,
@@ -53,19 +53,34 @@ def smooth_zero_phase(times: np.ndarray, values: np.ndarray, sigma: float | np.n
         return values.copy()
     sigmas = np.maximum(sigmas, 1e-6)
     flat = values.reshape(len(times), -1)
-    out = np.empty_like(flat)
+    weights, neighbours = _hat_rows(times, sigmas, order)
+    out = np.zeros_like(flat)
+    for j in range(neighbours.shape[1]):  # a few dozen passes over (T, D), never a (T, W, D) array
+        out += weights[:, j, None] * flat[neighbours[:, j]]
+    return out.reshape(values.shape)
+
+
+def _hat_rows(times: np.ndarray, sigmas: np.ndarray, order: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per sample, the weights the local regression gives its neighbours: (T, W) weights and indices.
+
+    Row t of the local polynomial's hat matrix: the fitted value at t is sum_j weights[t, j] *
+    values[neighbours[t, j]]. Neighbours outside the 3-sigma window get weight 0.
+    """
+    count = len(times)
     lo = np.searchsorted(times, times - 3.0 * sigmas, side="left")
     hi = np.searchsorted(times, times + 3.0 * sigmas, side="right")
-    for i, t in enumerate(times):
-        dt = times[lo[i]:hi[i]] - t
-        w = np.exp(-0.5 * (dt / sigmas[i]) ** 2)
-        degree = min(order, len(dt) - 1)
-        basis = np.vander(dt / sigmas[i], degree + 1, increasing=True)  # (n, degree+1)
-        normal = (basis * w[:, None]).T @ basis
-        # the fitted polynomial's value at dt = 0 is its constant term
-        row = np.linalg.solve(normal + 1e-9 * np.eye(degree + 1), np.eye(degree + 1)[0])
-        out[i] = (row @ (basis * w[:, None]).T) @ flat[lo[i]:hi[i]]
-    return out.reshape(values.shape)
+    width = int((hi - lo).max())
+    neighbours = np.minimum(lo[:, None] + np.arange(width)[None, :], count - 1)  # (T, W)
+    inside = (lo[:, None] + np.arange(width)[None, :]) < hi[:, None]
+    u = (times[neighbours] - times[:, None]) / sigmas[:, None]
+    w = np.exp(-0.5 * u**2) * inside
+    degree = int(min(order, max(int((inside.sum(axis=1)).min()) - 1, 0)))
+    basis = u[..., None] ** np.arange(degree + 1)  # (T, W, degree+1)
+    normal = np.einsum("tw,twi,twj->tij", w, basis, basis) + 1e-9 * np.eye(degree + 1)
+    # the fitted polynomial's value at the sample itself is its constant term
+    e0 = np.broadcast_to(np.eye(degree + 1)[0], (count, degree + 1))[..., None]
+    row = np.linalg.solve(normal, e0)[..., 0]  # (T, degree+1)
+    return np.einsum("ti,twi,tw->tw", row, basis, w), neighbours
 
 
 def adaptive_sigma(times: np.ndarray, values: np.ndarray, still: float, moving: float,

@@ -136,7 +136,7 @@ class FaceTracker:
         par = self.options.pixel_aspect
         indices = sorted(self._tracks)
         results = self._landmarker.run(frame, [roi_from_landmarks(self._tracks[i], par) for i in indices], par)
-        kept = {i: r for i, r in zip(indices, results) if r.presence >= self.options.min_presence}
+        kept = {i: r for i, r in zip(indices, results, strict=True) if r.presence >= self.options.min_presence}
         return _drop_duplicates(kept)
 
     def _needs_detection(self, followed: dict[int, MeshResult]) -> bool:
@@ -193,7 +193,7 @@ class FaceTracker:
         indices = sorted(followed)
         points = self._iris.run(frame, [followed[i].points for i in indices], self.options.pixel_aspect)
         return tuple(TrackedFace(index=i, points=p, confidence=followed[i].presence, detected=i in detected)
-                     for i, p in zip(indices, points))
+                     for i, p in zip(indices, points, strict=True))
 
 
 def _covered(detection: FaceDetection, meshes) -> bool:

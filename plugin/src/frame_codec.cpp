@@ -77,13 +77,22 @@ void copyWindow(const ImageView& src, const ImageView& dst, const PixelRect& win
   }
 }
 
-RowOrder packRect(const ImageView& src, const PixelRect& rect, std::string& out) {
+namespace {
+
+// Hands `write(rowStart, rowLength)` the rows of `rect` in memory order (one call when they are
+// contiguous) and returns that order.
+void checkPackable(const ImageView& src, const PixelRect& rect) {
   if (rect.empty() || !contains(src.bounds, rect)) {
     throw std::invalid_argument("packRect: rectangle is empty or outside the image");
   }
   if (src.rowBytes == 0) {
     throw std::invalid_argument("packRect: image has zero row bytes");
   }
+}
+
+template <typename Write>
+RowOrder forEachPackedRun(const ImageView& src, const PixelRect& rect, Write write) {
+  checkPackable(src, rect);
   const std::size_t rowLength = static_cast<std::size_t>(rect.width()) * bytesPerPixel(src.depth);
   const std::size_t rows = static_cast<std::size_t>(rect.height());
   // Negative rowBytes: the top row has the lowest address, so memory order is top-down.
@@ -91,15 +100,42 @@ RowOrder packRect(const ImageView& src, const PixelRect& rect, std::string& out)
   const int firstRow = topDown ? rect.y2 - 1 : rect.y1;
   const unsigned char* first = src.pixel(rect.x1, firstRow);
   const std::size_t stride = static_cast<std::size_t>(topDown ? -src.rowBytes : src.rowBytes);
-  out.reserve(out.size() + rows * rowLength);
   if (stride == rowLength) {
-    out.append(reinterpret_cast<const char*>(first), rows * rowLength);
+    write(first, rows * rowLength);
   } else {
     for (std::size_t r = 0; r < rows; ++r) {
-      out.append(reinterpret_cast<const char*>(first + r * stride), rowLength);
+      write(first + r * stride, rowLength);
     }
   }
   return topDown ? RowOrder::TopDown : RowOrder::BottomUp;
+}
+
+}  // namespace
+
+std::size_t packedSize(const PixelRect& rect, PixelDepth depth) {
+  return rect.empty() ? 0
+                      : static_cast<std::size_t>(rect.width()) * static_cast<std::size_t>(rect.height()) *
+                            bytesPerPixel(depth);
+}
+
+RowOrder packRect(const ImageView& src, const PixelRect& rect, std::string& out) {
+  checkPackable(src, rect);
+  out.reserve(out.size() + packedSize(rect, src.depth));
+  return forEachPackedRun(src, rect, [&out](const unsigned char* run, std::size_t length) {
+    out.append(reinterpret_cast<const char*>(run), length);
+  });
+}
+
+RowOrder packRect(const ImageView& src, const PixelRect& rect, unsigned char* out, std::size_t capacity) {
+  checkPackable(src, rect);
+  if (capacity < packedSize(rect, src.depth)) {
+    throw std::invalid_argument("packRect: " + std::to_string(capacity) + " bytes cannot hold " +
+                                std::to_string(packedSize(rect, src.depth)) + " bytes of pixels");
+  }
+  return forEachPackedRun(src, rect, [&out](const unsigned char* run, std::size_t length) {
+    std::memcpy(out, run, length);
+    out += length;
+  });
 }
 
 void pastePacked(const PackedPixels& patch, const PixelRect& target, const ImageView& dst,

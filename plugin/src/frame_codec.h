@@ -64,6 +64,13 @@ void copyWindow(const ImageView& src, const ImageView& dst, const PixelRect& win
 // copy when the rows are contiguous. Throws std::invalid_argument for a rect outside the image.
 RowOrder packRect(const ImageView& src, const PixelRect& rect, std::string& out);
 
+// The same, written to `out` (e.g. shared memory), which must hold packedSize(rect, src.depth)
+// bytes; throws std::invalid_argument when `capacity` is smaller.
+RowOrder packRect(const ImageView& src, const PixelRect& rect, unsigned char* out, std::size_t capacity);
+
+// Bytes of `rect` packed at `depth`.
+std::size_t packedSize(const PixelRect& rect, PixelDepth depth);
+
 // A packed block of pixels with the same depth as the image it goes into.
 struct PackedPixels {
   const unsigned char* data = nullptr;

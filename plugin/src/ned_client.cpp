@@ -3,6 +3,8 @@
 #include <map>
 #include <utility>
 
+#include "shared_memory.h"
+
 namespace ned {
 
 struct Connection {
@@ -14,6 +16,9 @@ namespace {
 
 std::mutex gConnectionsMutex;
 std::map<std::string, std::shared_ptr<Connection>> gConnections;
+
+std::mutex gSharedMemoryMutex;
+std::map<std::string, bool> gSharedMemory;  // address -> the server maps our segments
 
 std::shared_ptr<Connection> connect(const std::string& address) {
   grpc::ChannelArguments args;
@@ -141,6 +146,34 @@ std::optional<v1::ShotInfo> NedClient::getShot(const std::string& shotId, bool i
 
 std::unique_ptr<AnalyzeCall> NedClient::analyzeShot(std::chrono::milliseconds timeout) {
   return std::make_unique<AnalyzeCall>(connectionFor(address_), address_, timeout);
+}
+
+bool NedClient::acceptsSharedMemory(std::chrono::milliseconds timeout) {
+  if (!sharedMemoryAllowed() || !isLoopbackAddress(address_)) {
+    return false;
+  }
+  {
+    const std::lock_guard<std::mutex> lock(gSharedMemoryMutex);
+    const auto known = gSharedMemory.find(address_);
+    if (known != gSharedMemory.end()) {
+      return known->second;
+    }
+  }
+  const std::shared_ptr<Connection> connection = connectionFor(address_);
+  grpc::ClientContext context;
+  setDeadline(context, timeout);
+  v1::ServerInfo info;
+  const grpc::Status status = connection->stub->GetServerInfo(&context, v1::GetServerInfoRequest(), &info);
+  if (!status.ok()) {
+    return false;
+  }
+  const std::lock_guard<std::mutex> lock(gSharedMemoryMutex);
+  return gSharedMemory.emplace(address_, info.shared_memory()).first->second;
+}
+
+void NedClient::refuseSharedMemory() {
+  const std::lock_guard<std::mutex> lock(gSharedMemoryMutex);
+  gSharedMemory[address_] = false;
 }
 
 // -------------------------------------------------------------------------------- AnalyzeCall

@@ -96,6 +96,14 @@ class NedClient {
 
   std::unique_ptr<AnalyzeCall> analyzeShot(std::chrono::milliseconds timeout);
 
+  // True when the server is on this machine and accepts pixels in shared memory: a loopback
+  // address, NED_SHARED_MEMORY not 0, and GetServerInfo.shared_memory (asked once per address and
+  // process). False, and asked again next time, when the server cannot be asked now: the render
+  // then sends inline bytes and reports any failure itself.
+  bool acceptsSharedMemory(std::chrono::milliseconds timeout);
+  // Sends inline bytes to this server from now on (it could not map our segments).
+  void refuseSharedMemory();
+
  private:
   // Throws ServerError for a failed status, after dropping the channel when it was unreachable.
   void raise(const std::shared_ptr<Connection>& connection, const grpc::Status& status) const;

@@ -1,9 +1,12 @@
 // NedEffect::render: copy the source, send the face's part of the frame to ned-server, paste the
-// patch it returns.
+// patch it returns. With a server on this machine the pixels go both ways through shared memory
+// (shared_memory.h), else inline in the messages; the bytes are the same either way.
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
+#include <system_error>
 
 #include "ned_client.h"
 #include "ned_effect.h"
@@ -11,6 +14,7 @@
 #include "ofx/ofx_host.h"
 #include "ofx/ofx_messages.h"
 #include "proto_frames.h"
+#include "shared_memory.h"
 #include "shot_cache.h"
 
 namespace ned {
@@ -32,6 +36,50 @@ double positiveOr(std::optional<double> value, double fallback) {
 bool tracing() {
   static const bool enabled = std::getenv("NED_PLUGIN_TRACE") != nullptr;
   return enabled;
+}
+
+// Fills the request's frame: into the given segment, or inline when it is null.
+using FillFrame = std::function<void(const SharedSegment*)>;
+
+// Sends `request` with its `bytes` of pixels in this thread's shared segments when the server can
+// map them, else inline; `replyBuffer` is set to the segment the patch may come back in (null:
+// inline). A request the server rejects (INVALID_ARGUMENT) in shared memory but accepts inline
+// means it cannot see our segments (another /dev/shm): that server gets inline bytes from then on.
+v1::RenderFrameResponse sendFrame(NedClient& client, v1::RenderFrameRequest& request, std::size_t bytes,
+                                  const FillFrame& fill, std::chrono::milliseconds timeout,
+                                  const SharedSegment*& replyBuffer) {
+  replyBuffer = nullptr;
+  if (client.acceptsSharedMemory(kShotInfoTimeout)) {
+    try {
+      SharedSegment& pixels = threadRequestSegment(bytes);
+      SharedSegment& reply = threadReplySegment(bytes);
+      fill(&pixels);
+      v1::SharedBuffer& buffer = *request.mutable_reply_buffer();
+      buffer.set_name(reply.name());
+      buffer.set_offset(0);
+      buffer.set_size(reply.size());
+      replyBuffer = &reply;
+    } catch (const std::system_error&) {
+      request.clear_reply_buffer();  // no segment to be had (e.g. /dev/shm full): inline this time
+    }
+  }
+  if (replyBuffer == nullptr) {
+    fill(nullptr);
+    return client.renderFrame(request, timeout);
+  }
+  try {
+    return client.renderFrame(request, timeout);
+  } catch (const ServerError& e) {
+    if (e.code() != grpc::StatusCode::INVALID_ARGUMENT) {
+      throw;
+    }
+    replyBuffer = nullptr;
+    request.clear_reply_buffer();
+    fill(nullptr);
+    v1::RenderFrameResponse reply = client.renderFrame(request, timeout);  // an inline failure is the real one
+    client.refuseSharedMemory();
+    return reply;
+  }
 }
 
 }  // namespace
@@ -116,14 +164,20 @@ void NedEffect::editFrame(const RenderTarget& target, const EffectSettings& sett
   request.set_shot_id(shot);
   request.set_time(target.time);
   request.set_frame_rate(sourceFrameRate());
-  fillFrameRegion(*request.mutable_frame(), target.source, target.frame, region, target.scaleX, target.pixelAspect);
   *request.mutable_params() = settings.params;
+  const FillFrame fill = [&](const SharedSegment* segment) {
+    fillFrameRegion(*request.mutable_frame(), target.source, target.frame, region, target.scaleX, target.pixelAspect,
+                    segment);
+  };
+  const std::size_t bytes = packedSize(toPixelRect(region, target.frame), target.source.depth);
+  const SharedSegment* replyBuffer = nullptr;
   const auto started = std::chrono::steady_clock::now();
-  const v1::RenderFrameResponse reply = client.renderFrame(request, renderTimeout(cache.isFirstRender(shot)));
+  const v1::RenderFrameResponse reply =
+      sendFrame(client, request, bytes, fill, renderTimeout(cache.isFirstRender(shot)), replyBuffer);
   const double roundTripMs =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   cache.markRendered(shot);
-  const bool faceFound = pastePatch(reply, target.output, target.frame, target.window);
+  const bool faceFound = pastePatch(reply, target.output, target.frame, target.window, replyBuffer);
 
   const v1::Diagnostics& diagnostics = reply.diagnostics();
   // Frames analysed during this very call change the revision every frame; regions are fetched
@@ -142,9 +196,13 @@ void NedEffect::editFrame(const RenderTarget& target, const EffectSettings& sett
   }
   setStatus(status);
   if (tracing()) {
-    std::fprintf(stderr, "[EmotionDirector] t=%g frame=%dx%d sent=%dx%d+%d+%d face=%d rtt_ms=%.2f server_ms=%.2f\n",
+    const auto render = diagnostics.stage_ms().find("render");
+    std::fprintf(stderr,
+                 "[EmotionDirector] t=%g frame=%dx%d sent=%dx%d+%d+%d face=%d rtt_ms=%.2f server_ms=%.2f "
+                 "render_ms=%.2f shm=%d\n",
                  target.time, width, height, region.width, region.height, region.x, region.y, faceFound ? 1 : 0,
-                 roundTripMs, diagnostics.server_ms());
+                 roundTripMs, diagnostics.server_ms(), render != diagnostics.stage_ms().end() ? render->second : -1.0,
+                 replyBuffer != nullptr ? 1 : 0);
   }
 }
 

@@ -18,35 +18,74 @@ v1::PixelFormat pixelFormatOf(PixelDepth depth) {
 }
 
 void fillFrameRegion(v1::FrameRegion& out, const ImageView& image, const PixelRect& frame, const FrameRect& region,
-                     double renderScale, double pixelAspect) {
+                     double renderScale, double pixelAspect, const SharedSegment* segment) {
   v1::Image& pixels = *out.mutable_image();
   pixels.set_width(static_cast<std::uint32_t>(region.width));
   pixels.set_height(static_cast<std::uint32_t>(region.height));
   pixels.set_format(pixelFormatOf(image.depth));
   pixels.set_row_bytes(static_cast<std::uint32_t>(static_cast<std::size_t>(region.width) * bytesPerPixel(image.depth)));
-  std::string& data = *pixels.mutable_data();
-  data.clear();
-  const RowOrder order = packRect(image, toPixelRect(region, frame), data);
+  const PixelRect rect = toPixelRect(region, frame);
+  RowOrder order;
+  if (segment != nullptr) {
+    order = packRect(image, rect, segment->data(), segment->size());
+    v1::SharedBuffer& shared = *pixels.mutable_shared();
+    shared.set_name(segment->name());
+    shared.set_offset(0);
+    shared.set_size(packedSize(rect, image.depth));
+  } else {
+    std::string& data = *pixels.mutable_data();
+    data.clear();
+    order = packRect(image, rect, data);
+  }
   pixels.set_row_order(order == RowOrder::TopDown ? v1::ROW_ORDER_TOP_DOWN : v1::ROW_ORDER_BOTTOM_UP);
 
-  v1::Rect& rect = *out.mutable_region();
-  rect.set_x(region.x);
-  rect.set_y(region.y);
-  rect.set_width(region.width);
-  rect.set_height(region.height);
+  v1::Rect& placed = *out.mutable_region();
+  placed.set_x(region.x);
+  placed.set_y(region.y);
+  placed.set_width(region.width);
+  placed.set_height(region.height);
   out.set_frame_width(static_cast<std::uint32_t>(frame.width()));
   out.set_frame_height(static_cast<std::uint32_t>(frame.height()));
   out.set_render_scale(renderScale);
   out.set_pixel_aspect(pixelAspect);
 }
 
-bool pastePatch(const v1::RenderFrameResponse& reply, const ImageView& dst, const PixelRect& frame,
-                const PixelRect& clip) {
-  const v1::Image& patch = reply.patch();
+namespace {
+
+// Where the patch's bytes are: inline, or in the reply segment (checked against what it holds).
+PackedPixels patchBytes(const v1::Image& patch, const SharedSegment* replyBuffer) {
+  PackedPixels pixels;
   if (patch.storage_case() == v1::Image::kShared) {
-    throw std::invalid_argument("patch came in shared memory, which this plugin never asks for");
+    const v1::SharedBuffer& shared = patch.shared();
+    if (replyBuffer == nullptr || shared.name() != replyBuffer->name()) {
+      throw std::invalid_argument("patch came in shared memory '" + shared.name() + "', not in the reply buffer " +
+                                  (replyBuffer ? "'" + replyBuffer->name() + "'" : std::string("(none asked)")));
+    }
+    if (shared.offset() > replyBuffer->size() || shared.size() > replyBuffer->size() - shared.offset()) {
+      throw std::invalid_argument("patch range " + std::to_string(shared.offset()) + "+" +
+                                  std::to_string(shared.size()) + " exceeds the " +
+                                  std::to_string(replyBuffer->size()) + "-byte reply buffer");
+    }
+    pixels.data = replyBuffer->data() + shared.offset();
+    pixels.size = static_cast<std::size_t>(shared.size());
+  } else {
+    pixels.data = reinterpret_cast<const unsigned char*>(patch.data().data());
+    pixels.size = patch.data().size();
   }
-  if (patch.width() == 0 || patch.height() == 0 || patch.data().empty()) {
+  pixels.rowBytes = patch.row_bytes();
+  pixels.width = static_cast<int>(patch.width());
+  pixels.height = static_cast<int>(patch.height());
+  pixels.order = patch.row_order() == v1::ROW_ORDER_TOP_DOWN ? RowOrder::TopDown : RowOrder::BottomUp;
+  return pixels;
+}
+
+}  // namespace
+
+bool pastePatch(const v1::RenderFrameResponse& reply, const ImageView& dst, const PixelRect& frame,
+                const PixelRect& clip, const SharedSegment* replyBuffer) {
+  const v1::Image& patch = reply.patch();
+  const bool inlineBytes = patch.storage_case() != v1::Image::kShared;
+  if (patch.width() == 0 || patch.height() == 0 || (inlineBytes && patch.data().empty())) {
     return false;
   }
   if (patch.format() != pixelFormatOf(dst.depth)) {
@@ -58,14 +97,7 @@ bool pastePatch(const v1::RenderFrameResponse& reply, const ImageView& dst, cons
   }
   const v1::Rect& placement = reply.placement();
   const FrameRect target{placement.x(), placement.y(), placement.width(), placement.height()};
-  PackedPixels pixels;
-  pixels.data = reinterpret_cast<const unsigned char*>(patch.data().data());
-  pixels.size = patch.data().size();
-  pixels.rowBytes = patch.row_bytes();
-  pixels.width = static_cast<int>(patch.width());
-  pixels.height = static_cast<int>(patch.height());
-  pixels.order = patch.row_order() == v1::ROW_ORDER_TOP_DOWN ? RowOrder::TopDown : RowOrder::BottomUp;
-  pastePacked(pixels, toPixelRect(target, frame), dst, clip);
+  pastePacked(patchBytes(patch, replyBuffer), toPixelRect(target, frame), dst, clip);
   return true;
 }
 

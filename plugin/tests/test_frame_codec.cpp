@@ -136,6 +136,14 @@ void checkPack(PixelDepth depth, bool negative, int padding, const PixelRect& bo
     }
   }
   expect(same, label + ": packed pixels equal the source, bit for bit");
+
+  // Into raw memory (shared memory in the plugin): the same bytes and order, nothing written past them.
+  const std::size_t size = ned::packedSize(rect, depth);
+  std::vector<unsigned char> raw(size + 1, 0xA5);
+  const RowOrder rawOrder = ned::packRect(image.view, rect, raw.data(), size);
+  expect(rawOrder == order, label + ": raw packing keeps the row order");
+  expect(std::memcmp(raw.data(), packed.data() + 6, size) == 0, label + ": raw packing gives the same bytes");
+  expect(raw[size] == 0xA5, label + ": raw packing stays inside its buffer");
 }
 
 void testPack() {
@@ -159,6 +167,14 @@ void testPack() {
     threw = true;
   }
   expect(threw, "packing a rect outside the image throws");
+  std::vector<unsigned char> small(ned::packedSize(bounds, PixelDepth::Byte) - 1);
+  threw = false;
+  try {
+    ned::packRect(image.view, bounds, small.data(), small.size());
+  } catch (const std::invalid_argument&) {
+    threw = true;
+  }
+  expect(threw, "packing into a buffer one byte too small throws");
 }
 
 void testCopyWindow() {

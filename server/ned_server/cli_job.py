@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import threading
 import time
 from collections import deque
@@ -32,13 +33,21 @@ from ned_server._gen.ned.v1 import ned_pb2
 from ned_server.cli_outputs import PreviewWriter, edit_magnitude
 from ned_server.cli_progress import Progress
 from ned_server.client import LocalServer, NedClient, RenderedPatch, ServerError
+from ned_server.config import default_cache_dir
 from ned_server.keyframes import IntensityCurve, Keyframe
 
-__all__ = ["JobOptions", "JobResult", "JobError", "run_job", "shot_id_for", "EXIT_BAD_INPUT", "EXIT_SERVER"]
+__all__ = ["JobOptions", "JobResult", "JobError", "run_job", "shot_id_for", "EXIT_BAD_INPUT", "EXIT_SERVER",
+           "private_server_log"]
 
 logger = logging.getLogger(__name__)
 
 EXIT_BAD_INPUT, EXIT_SERVER = 2, 3
+
+
+def private_server_log() -> Path:
+    """Where this process's private ned-server logs (kept only when the job fails on the server's side)."""
+    return default_cache_dir().parent / "logs" / f"ned-emotion-server-{os.getpid()}.log"
+
 _CONNECT_TIMEOUT_S = 5.0
 _RENDER_THREADS = 2        # one request in the server while the next frame is decoded and sent
 _RENDER_QUEUE = 4          # frames in flight: enough to hide the transport, few enough to stop quickly
@@ -142,6 +151,11 @@ def intensities(options: JobOptions, source: MediaSource) -> np.ndarray:
 def run_job(options: JobOptions, cancel: threading.Event) -> JobResult:
     """Edit `options.input` into `options.output` (and the preview); see the module doc.
 
+    Args:
+        options: the job.
+        cancel: set it from another thread to stop the job as Ctrl-C does (KeyboardInterrupt is raised
+            and nothing is written).
+
     Raises:
         JobError, MediaError, ServerError, ValueError: see `cli.py` for how each is shown.
     """
@@ -165,7 +179,8 @@ def run_job(options: JobOptions, cancel: threading.Event) -> JobResult:
         result.analysis_reused = _analyse(client, shot_id, source, options, cancel)
         result.analysis_s = time.monotonic() - started
         started = time.monotonic()
-        _render(client, shot_id, source, options, sink, preview, result, cancel)
+        regions = _face_regions(client, shot_id, options.params.face_index)
+        _render(client, shot_id, source, options, (sink, preview), regions, result, cancel)
         result.render_s = time.monotonic() - started
     return result
 
@@ -173,7 +188,10 @@ def run_job(options: JobOptions, cancel: threading.Event) -> JobResult:
 def _connect(options: JobOptions, stack: ExitStack) -> tuple[NedClient, str]:
     """A client of the user's server (checked now), or of a private server started for this job."""
     if options.server is None:
-        server = LocalServer()
+        log = private_server_log()
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.unlink(missing_ok=True)
+        server = LocalServer(log_path=log)
         try:
             server.__enter__()
         except BaseException:
@@ -198,8 +216,7 @@ def _analyse(client: NedClient, shot_id: str, source: MediaSource, options: JobO
     known = None if options.reanalyse else client.get_shot(shot_id)
     if known is not None and known.mode == ned_pb2.ShotInfo.MODE_FULL and known.frames_analysed == len(source):
         _check_faces(known, options)
-        if not options.quiet:
-            logger.warning("analysis: reusing ned-server's analysis of %s", info.path.name)
+        logger.info("analysis: reusing ned-server's analysis of %s", info.path.name)
         return True
     progress = Progress("analysis", len(source), enabled=not options.quiet)
     frames = ((float(f.index), f.image) for f in source.frames(exact=False))
@@ -228,9 +245,24 @@ def _check_faces(shot: ned_pb2.ShotInfo, options: JobOptions) -> None:
                        f"face(s) (0 = the largest)")
 
 
-def _render(client: NedClient, shot_id: str, source: MediaSource, options: JobOptions, sink: MediaSink,
-            preview: PreviewWriter | None, result: JobResult, cancel: threading.Event) -> None:
-    """Render every frame (a few in flight at once), paste, write in order."""
+def _face_regions(client: NedClient, shot_id: str, face_index: int) -> dict[int, tuple[int, int, int, int]]:
+    """Frame -> (x, y, w, h): the part of each frame a render of the face can touch (absent: no face)."""
+    shot = client.get_shot(shot_id, include_regions=True)
+    if shot is None:
+        raise JobError(f"ned-server lost the analysis of shot {shot_id!r}", EXIT_SERVER)
+    return {int(round(r.time)): (r.rect.x, r.rect.y, r.rect.width, r.rect.height)
+            for r in shot.regions if r.face_index == face_index}
+
+
+def _render(client: NedClient, shot_id: str, source: MediaSource, options: JobOptions,
+            outputs: tuple[MediaSink, PreviewWriter | None], regions: dict[int, tuple[int, int, int, int]],
+            result: JobResult, cancel: threading.Event) -> None:
+    """Render every frame (a few in flight at once), paste, write in order.
+
+    Only the face's region of each frame travels to the server (as the plugin does: a tenth of a
+    720p frame); frames where the analysis found no face are not sent at all.
+    """
+    sink, preview = outputs
     progress = Progress("render", len(source), enabled=not options.quiet)
     rate = float(source.info.frame_rate)
     pool = ThreadPoolExecutor(_RENDER_THREADS, thread_name_prefix="render")
@@ -249,10 +281,13 @@ def _render(client: NedClient, shot_id: str, source: MediaSource, options: JobOp
             if cancel.is_set():
                 raise KeyboardInterrupt
             params = replace(options.params, intensity=float(result.intensity[frame.index]))
-            render: Callable[[], RenderedPatch] | None = None
-            if not params.is_identity:
-                render = _render_call(client, shot_id, frame, params, rate)
-            pending.append((frame, params, pool.submit(render) if render else None))
+            region = regions.get(frame.index)
+            future = None
+            if region is None:
+                result.face_found[frame.index], result.magnitude[frame.index] = 0, np.nan
+            elif not params.is_identity:
+                future = pool.submit(_render_call(client, shot_id, frame, region, params, rate))
+            pending.append((frame, params, future))
             if len(pending) >= _RENDER_QUEUE:
                 finish_oldest()
         while pending:
@@ -265,9 +300,12 @@ def _render(client: NedClient, shot_id: str, source: MediaSource, options: JobOp
     progress.finish()
 
 
-def _render_call(client: NedClient, shot_id: str, frame: SourceFrame, params: EditParams,
-                 rate: float) -> Callable[[], RenderedPatch]:
-    return lambda: client.render_frame(shot_id, float(frame.index), frame.image, params, want_alpha=True,
+def _render_call(client: NedClient, shot_id: str, frame: SourceFrame, region: tuple[int, int, int, int],
+                 params: EditParams, rate: float) -> Callable[[], RenderedPatch]:
+    x, y, w, h = region
+    image = frame.image
+    return lambda: client.render_frame(shot_id, float(frame.index), image[y:y + h, x:x + w], params,
+                                       region_xy=(x, y), frame_size_hw=image.shape[:2], want_alpha=True,
                                        frame_rate=rate)
 
 
@@ -275,7 +313,7 @@ def _paste(frame: SourceFrame, rendered: RenderedPatch | None, result: JobResult
     """The edited frame: the source with the server's patch pasted (the source itself when none)."""
     t, image = frame.index, frame.image
     if rendered is None:
-        return image  # intensity 0: nothing to edit
+        return image  # intensity 0, or no face in this frame: nothing to edit
     if rendered.patch is None:
         result.face_found[t], result.magnitude[t] = 0, np.nan
         return image

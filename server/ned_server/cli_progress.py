@@ -27,9 +27,11 @@ _BAR_CELLS = 28
 
 
 def format_duration(seconds: float) -> str:
-    """`42 s`, `3:07`, `1:02:03`."""
+    """`4.2 s`, `42 s`, `3:07`, `1:02:03`."""
     if not math.isfinite(seconds) or seconds < 0:
         return "?"
+    if seconds < 10:
+        return f"{seconds:.1f} s"
     if seconds < 60:
         return f"{seconds:.0f} s"
     minutes, secs = divmod(int(round(seconds)), 60)

@@ -61,12 +61,12 @@ class RenderedPatch:
     diagnostics: ned_pb2.Diagnostics
 
     def apply(self, frame: np.ndarray) -> np.ndarray:
-        """Paste onto a copy of the full frame (what the plugin does)."""
+        """Paste onto a copy of the full frame (what the plugin does); RGB frames take the patch's RGB."""
         out = frame.copy()
         if self.patch is not None:
             x, y = self.placement_xy
             h, w = self.patch.shape[:2]
-            out[y:y + h, x:x + w] = self.patch
+            out[y:y + h, x:x + w] = self.patch[..., :out.shape[2]]
         return out
 
 

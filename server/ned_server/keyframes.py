@@ -18,6 +18,7 @@ With two keys the curve is exactly smoothstep (3u^2 - 2u^3).
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from dataclasses import dataclass
@@ -83,7 +84,7 @@ def parse_keyframes(text: str) -> list[Keyframe]:
         if not low <= value <= high:
             raise ValueError(f"keyframe {part.strip()!r}: intensity {value:g} out of range {low:g}..{high:g}")
         keys.append(Keyframe(float(match["time"]), match["unit"] == "s", value, part.strip()))
-    for before, after in zip(keys, keys[1:]):
+    for before, after in itertools.pairwise(keys):
         if before.in_seconds == after.in_seconds and after.time <= before.time:
             raise ValueError(f"keyframe times must increase: {after.text!r} comes after {before.text!r}")
     return keys
@@ -105,7 +106,7 @@ class IntensityCurve:
         if not keys:
             raise ValueError("an intensity curve needs at least one key")
         positions = [k.frame_position(frame_times_s) for k in keys]
-        for (p0, k0), (p1, k1) in zip(zip(positions, keys), zip(positions[1:], keys[1:])):
+        for (p0, k0), (p1, k1) in itertools.pairwise(zip(positions, keys, strict=True)):
             if p1 <= p0:
                 raise ValueError(f"keyframe {k1.text!r} (frame {p1:g}) does not come after {k0.text!r} "
                                  f"(frame {p0:g}) in this clip")

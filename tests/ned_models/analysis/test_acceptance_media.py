@@ -1,0 +1,88 @@
+"""Acceptance of the face analysis on the 14 talking clips (all frames of every clip; ~4 min).
+
+- reprojection: median landmark error of the 3D fit < 1.5% of the inter-ocular distance, per clip;
+- identity: the identities of the two halves of each clip differ by < 2% IOD (median landmark);
+- jitter: the mean landmark acceleration after smoothing is at most half of the raw tracker's;
+- speech: our inner-lip aperture correlates with dlib's 68-point one at >= 0.9 on at least 12 of
+  the 14 clips and >= 0.85 on all.
+(Tracking rate is tested in tests/ned_models/tracking/test_tracker_media.py.)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ned_models.analysis.shot import analyse_shot
+from ned_models.eval.reference_landmarks import Dlib68
+from ned_models.face_model.morphable import load_face_model
+from tests.ned_models.analysis.acceptance import (
+    aperture_correlation,
+    identity_halves,
+    jitter_ratio,
+    reprojection_error,
+)
+from tests.ned_models.analysis.conftest import decode
+
+pytestmark = [pytest.mark.media, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def talking(media_dir):
+    """name -> (analysis, dlib landmarks per frame) for every talking clip."""
+    clips = sorted((media_dir / "talking").glob("*.mp4"))
+    assert len(clips) == 14
+    out = {}
+    for clip in clips:
+        frames = decode(clip)
+        dlib = Dlib68(track=True)
+        out[clip.stem] = (analyse_shot(iter(frames)), [dlib.detect(f) for _, f in frames])
+    return out
+
+
+def test_every_frame_has_its_face(talking):
+    for name, (shot, _) in talking.items():
+        assert len(shot.faces) == 1 and shot.faces[0].present.mean() >= 0.99, name
+
+
+def test_reprojection_error_of_the_fit(talking):
+    model = load_face_model()
+    medians = {name: float(np.median(reprojection_error(model, shot.faces[0]))) for name, (shot, _) in talking.items()}
+    assert max(medians.values()) < 0.015, medians
+
+
+@pytest.mark.xfail(strict=True, reason="known shortfall, see the analysis report: tpsmm_driving's halves differ by "
+                   "2.5% IOD (brows held raised through most of its second half count as a static expression "
+                   "there, not in the first half); the other 13 clips are at 0.5-2.0%")
+def test_identity_is_stable_over_the_shot(talking):
+    model = load_face_model()
+    spread = {name: identity_halves(model, shot.faces[0]) for name, (shot, _) in talking.items()}
+    assert max(spread.values()) < 0.02, spread
+
+
+def test_identity_is_stable_on_nearly_every_shot(talking):
+    """What holds today: 13 of 14 clips under 2% IOD, none over 3%."""
+    model = load_face_model()
+    spread = np.array([identity_halves(model, shot.faces[0]) for shot, _ in talking.values()])
+    assert (spread < 0.02).sum() >= 13 and spread.max() < 0.03, spread
+
+
+def test_smoothing_halves_the_jitter(talking):
+    ratios = {name: jitter_ratio(shot.faces[0]) for name, (shot, _) in talking.items()}
+    assert max(ratios.values()) <= 0.5, ratios
+
+
+@pytest.mark.xfail(strict=True, reason="known shortfall, see the analysis report: >= 0.9 on 7 of 14 clips, "
+                   "min 0.80 (retalking_5); frame-by-frame review shows dlib's inner lips losing open lips over "
+                   "teeth and failing on some frames, and ours under-reading smiles that show the teeth")
+def test_speech_channel_agrees_with_an_independent_landmarker(talking):
+    correlations = {name: aperture_correlation(shot.faces[0], dlib) for name, (shot, dlib) in talking.items()}
+    values = np.array(list(correlations.values()))
+    assert (values >= 0.9).sum() >= 12 and values.min() >= 0.85, correlations
+
+
+def test_speech_channel_tracks_the_independent_landmarker_closely(talking):
+    """What holds today (the bar above is not met yet): every clip >= 0.75, half of them >= 0.9."""
+    correlations = {name: aperture_correlation(shot.faces[0], dlib) for name, (shot, dlib) in talking.items()}
+    values = np.array(list(correlations.values()))
+    assert (values >= 0.9).sum() >= 7 and values.min() >= 0.75, correlations

@@ -1,0 +1,154 @@
+"""Renderer training on a tiny synthetic shot: the loss falls, checkpoints resume, cancel, ONNX parity."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from ned_models.errors import AnalysisMissing, CheckpointError
+from ned_models.neural.checkpoints import load_compact_generator
+from ned_models.neural.face_crop import CropLayout
+from ned_models.neural.networks import CompactGeneratorConfig
+from ned_models.neural.neural_renderer import NeuralRenderer
+from ned_models.neural.renderer_data import HoldOut, TrainingSet, TrainingSetWriter
+from ned_models.neural.renderer_optimisation import LossWeights
+from ned_models.neural.renderer_samples import ReferencePicker, SequenceState, ShotSamples
+from ned_models.neural.renderer_training import CHECKPOINT_NAME, RendererTrainingConfig, train_renderer
+from tests.ned_models.neural.renderer_fakes import synthetic_shot
+
+ONNX_TOLERANCE = 1e-3
+TINY = RendererTrainingConfig(
+    time_budget_s=600.0, device="cpu", batch_size=2, ndf=4, threads=1, bfloat16=False, validate_every_s=1e9,
+    checkpoint_every_s=1e9, validation_frames=4, sequence_frames=(3, 6), reference_offset_s=(0.08, 0.2),
+    generator=CompactGeneratorConfig(ngf=8, n_downsampling=2, n_blocks=1, max_channels=16),
+    losses=LossWeights(gan=0.1, feature_matching=0.5, l1=20.0, structural=1.0), lr=1e-3,
+    hold_out=HoldOut(block=4, every=5, guard=1))
+
+
+@pytest.fixture(scope="module")
+def shot(tmp_path_factory: pytest.TempPathFactory):
+    """A 40-frame synthetic shot, its analysis and its 64x64 training set."""
+    frames, analysis = synthetic_shot(40)
+    directory = tmp_path_factory.mktemp("shot")
+    with TrainingSetWriter(directory, layout=CropLayout(64)) as writer:
+        for index, frame in enumerate(frames):
+            writer.add(index, float(analysis.times[index]), frame, analysis.faces[0].landmarks[index])
+    return directory, analysis
+
+
+def test_samples_are_consistent(shot) -> None:
+    directory, analysis = shot
+    samples = ShotSamples(TrainingSet.open(directory), analysis)
+    sample = samples.frame(10, 14)
+    assert sample.conditioning.shape == (10, 64, 64) and sample.source.shape == (3, 64, 64)
+    inside = sample.mask[0] > 0
+    assert np.all(sample.target[:, ~inside] == -1.0)
+    assert -1.0 <= sample.source.min() and sample.source.max() <= 1.0
+    picker = ReferencePicker(samples.training_set.time, np.arange(0, 40))
+    assert picker.pick(10, 0.2) == 15 and picker.pick(38, 0.2) == 33  # flips at the end of the shot
+    state = SequenceState(3, 2)
+    window = state.push_conditioning(sample.conditioning)
+    np.testing.assert_array_equal(window[:10], window[20:])  # a fresh sequence repeats its first frame
+    assert np.all(state.previous(64) == 0.0)
+
+
+def _training_l1(samples: ShotSamples, generator: torch.nn.Module | None) -> float:
+    """Masked L1 on fixed training frames (fresh sequences); None measures the warped source alone."""
+    errors = []
+    for position, reference in ((2, 5), (14, 17), (30, 33), (34, 31)):
+        sample = samples.frame(position, reference)
+        output = sample.source * sample.mask - (1.0 - sample.mask)
+        if generator is not None:
+            state = SequenceState(3, 2)
+            inputs = (state.push_conditioning(sample.conditioning), state.previous(64), sample.source, sample.mask)
+            with torch.no_grad():
+                output = generator(*(torch.from_numpy(np.ascontiguousarray(a))[None] for a in inputs))[0].numpy()
+        errors.append(np.abs(output - sample.target)[:, sample.mask[0] > 0].mean())
+    return float(np.mean(errors))
+
+
+@pytest.mark.slow
+def test_training_lowers_the_loss_and_exports(shot, tmp_path: Path) -> None:
+    directory, analysis = shot
+    history = []
+    result = train_renderer(TrainingSet.open(directory), analysis, replace(TINY, max_steps=120),
+                            on_progress=history.append, checkpoint_dir=tmp_path)
+    assert result.stopped == "max_steps" and result.steps == 120
+    assert sum(1 for p in history if p.stage == "training" and p.losses is not None) == 120
+    samples = ShotSamples(TrainingSet.open(directory), analysis)
+    generator = load_compact_generator(result.generator_path)
+    assert _training_l1(samples, generator) < 0.8 * _training_l1(samples, None)
+    stages = [p.stage for p in history]
+    assert stages[0] == "preparing" and stages[-1] == "done" and "exporting" in stages
+    assert result.validation is not None and result.validation.frames == 8
+    assert result.validation.neural_psnr > result.validation.warp_psnr + 0.5  # held-out frames
+    assert result.onnx_path == tmp_path / "renderer.onnx" and result.onnx_path.is_file()
+    _onnx_matches_torch(tmp_path, result.generator_path)
+
+
+def _onnx_matches_torch(directory: Path, generator_path: Path) -> None:
+    renderer = NeuralRenderer.load(directory, device="cpu", threads=1)
+    generator = load_compact_generator(generator_path)
+    rng = np.random.default_rng(3)
+    inputs = [rng.random((2, 30, 64, 64), np.float32), rng.random((2, 6, 64, 64), np.float32) * 2 - 1,
+              rng.random((2, 3, 64, 64), np.float32) * 2 - 1, (rng.random((2, 1, 64, 64)) > 0.3).astype(np.float32)]
+    with torch.no_grad():
+        expected = generator(*(torch.from_numpy(a) for a in inputs)).numpy()
+    assert np.abs(renderer.infer(*inputs) - expected).max() < ONNX_TOLERANCE
+    assert renderer.layout == CropLayout(64)
+
+
+@pytest.mark.slow
+def test_resume_continues_from_the_checkpoint(shot, tmp_path: Path) -> None:
+    directory, analysis = shot
+    training_set = TrainingSet.open(directory)
+    first = train_renderer(training_set, analysis, replace(TINY, max_steps=6), checkpoint_dir=tmp_path)
+    saved = torch.load(tmp_path / CHECKPOINT_NAME, weights_only=True)
+    assert saved["step"] == 6 and first.steps == 6
+    again = train_renderer(training_set, analysis, replace(TINY, max_steps=6), checkpoint_dir=tmp_path, resume=True)
+    assert again.run_steps == 0 and again.steps == 6  # nothing left to do: the weights are the checkpoint's
+    exported = load_compact_generator(again.generator_path).state_dict()
+    for key, value in saved["state"]["generator"].items():
+        torch.testing.assert_close(exported[key], value)
+    more = train_renderer(training_set, analysis, replace(TINY, max_steps=9), checkpoint_dir=tmp_path, resume=True)
+    assert more.run_steps == 3 and more.steps == 9
+    assert torch.load(tmp_path / CHECKPOINT_NAME, weights_only=True)["step"] == 9
+
+
+@pytest.mark.slow
+def test_resume_rejects_another_architecture(shot, tmp_path: Path) -> None:
+    directory, analysis = shot
+    train_renderer(TrainingSet.open(directory), analysis, replace(TINY, max_steps=1), checkpoint_dir=tmp_path)
+    wider = replace(TINY, max_steps=2, generator=replace(TINY.generator, ngf=4))
+    with pytest.raises(CheckpointError, match="another architecture"):
+        train_renderer(TrainingSet.open(directory), analysis, wider, checkpoint_dir=tmp_path, resume=True)
+
+
+@pytest.mark.slow
+def test_cancel_keeps_the_checkpoint_and_exports_nothing(shot, tmp_path: Path) -> None:
+    directory, analysis = shot
+    calls = iter(range(100))
+    result = train_renderer(TrainingSet.open(directory), analysis, TINY, checkpoint_dir=tmp_path,
+                            should_stop=lambda: next(calls) >= 3)
+    assert result.stopped == "cancelled" and result.steps == 3
+    assert result.onnx_path is None and not (tmp_path / "renderer.onnx").exists()
+    assert (tmp_path / CHECKPOINT_NAME).is_file()
+
+
+@pytest.mark.slow
+def test_time_budget_stops_training(shot, tmp_path: Path) -> None:
+    directory, analysis = shot
+    result = train_renderer(TrainingSet.open(directory), analysis, replace(TINY, time_budget_s=0.5),
+                            checkpoint_dir=tmp_path)
+    assert result.stopped == "budget" and result.steps >= 1
+
+
+def test_training_set_of_another_analysis_is_refused(shot) -> None:
+    directory, analysis = shot
+    shifted = replace(analysis, times=analysis.times + 1.0)
+    with pytest.raises(AnalysisMissing, match="analyse the shot again"):
+        train_renderer(TrainingSet.open(directory), shifted, TINY)
