@@ -2,10 +2,11 @@
 
 Emotion units move the lips (a pressed mouth for anger, a raised upper lip for disgust), which
 would change the inner-lip aperture and so the visible speech. After the expression edit, each
-upper/lower pair of inner-lip points keeps its edited midpoint (where the emotion put the mouth) but
-gets back the source's opening vector; the correction is spread smoothly over the lip it belongs to
-(upper corrections over the upper lip, lower over the lower lip and chin, fading with distance from
-the mouth line), so lips keep their thickness and nothing kinks.
+upper/lower pair of inner-lip points gets back the source's opening vector. The lip the edit moved
+is the one moved back (shared in proportion to how far each lip of the pair moved), so a raised
+upper lip comes back down instead of dragging the lower lip up with it. Each correction is spread
+smoothly over the lip it belongs to (upper over the upper lip, lower over the lower lip, fading
+with distance from the mouth line), so lips keep their shape and nothing kinks.
 """
 
 from __future__ import annotations
@@ -68,12 +69,20 @@ def restore_speech(model: FaceModel, source: np.ndarray, edited: np.ndarray, mou
     upper, lower = INNER_LIP_PAIRS[:, 0], INNER_LIP_PAIRS[:, 1]
     gap_edit = edited[lower] - edited[upper]
     gap_want = mouth_preservation * (source[lower] - source[upper]) + (1 - mouth_preservation) * gap_edit
-    half = 0.5 * (gap_edit - gap_want)  # (P, 3): upper moves by +half, lower by -half
+    excess = gap_edit - gap_want  # (P, 3): what the edit added to each opening
+    moved_up = np.linalg.norm(edited[upper] - source[upper], axis=1)
+    moved_low = np.linalg.norm(edited[lower] - source[lower], axis=1)
+    share_up = np.where(moved_up + moved_low > 1e-9, moved_up / np.maximum(moved_up + moved_low, 1e-9), 0.5)
+    fix_up = share_up[:, None] * excess  # upper lip moves by +fix_up, lower by -fix_low
+    fix_low = (1.0 - share_up)[:, None] * excess
     w_up, w_low, node_x = _spread_weights(model)
     x = model.template[:, 0]
-    at_x = np.stack([np.interp(x, node_x, half[:, c]) for c in range(3)], axis=1)  # (478, 3)
-    out = edited + (w_up - w_low)[:, None] * at_x
-    mid = 0.5 * (edited[upper] + edited[lower])  # the pairs themselves: exact
-    out[upper] = mid - 0.5 * gap_want
-    out[lower] = mid + 0.5 * gap_want
+    out = edited + w_up[:, None] * _along_mouth(x, node_x, fix_up) - w_low[:, None] * _along_mouth(x, node_x, fix_low)
+    out[upper] = edited[upper] + fix_up  # the pairs themselves: exact
+    out[lower] = edited[lower] - fix_low
     return out
+
+
+def _along_mouth(x: np.ndarray, node_x: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """(P, 3) corrections known at the pairs' x positions, read at every point's x -> (478, 3)."""
+    return np.stack([np.interp(x, node_x, values[:, c]) for c in range(3)], axis=1)

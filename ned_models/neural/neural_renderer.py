@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import logging
 import os
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,7 +39,14 @@ from ned_models.analysis.results import FrameFaceState
 from ned_models.errors import ModelLoadError
 from ned_models.landmarks import LANDMARK_COUNT, inter_ocular_distance
 from ned_models.neural.conditioning import CHANNELS_PER_FRAME, MASK_FEATHER, FaceConditioner, frame_channels
-from ned_models.neural.face_crop import CropLayout, crop_transform, cut_crop, paste_crop, translation
+from ned_models.neural.face_crop import (
+    CropLayout,
+    crop_transform,
+    cut_crop,
+    paste_crop,
+    transform_points,
+    translation,
+)
 from ned_models.neural.renderer_checkpoint import LAYOUT_KEY, ONNX_NAME
 from ned_models.neural.renderer_samples import SequenceState
 from ned_models.neural.runtime import OnnxModel, OnnxRuntimeOptions
@@ -97,7 +106,13 @@ def _parse_config(path: Path, metadata: dict[str, str]) -> tuple[dict[str, int],
 
 class NeuralRenderer:
     """A shot's trained renderer. Stateless between calls (the memory is the caller's), so one
-    instance may serve several threads as far as ONNX Runtime allows (its sessions are thread-safe)."""
+    instance may serve several threads as far as ONNX Runtime allows (its sessions are thread-safe).
+
+    Attributes:
+        clock: the clock of `render`'s stage timings (wall time; a benchmark may use CPU time).
+    """
+
+    clock: Callable[[], float] = staticmethod(time.perf_counter)
 
     def __init__(self, model: OnnxModel, layout: CropLayout, n_frames: int, n_previous: int,
                  conditioner: FaceConditioner | None = None) -> None:
@@ -138,7 +153,7 @@ class NeuralRenderer:
     def render(self, region: np.ndarray, origin_xy: tuple[int, int], render_scale: float, state: FrameFaceState,
                source_landmarks: np.ndarray, target_landmarks: np.ndarray, memory: RendererMemory | None, *,
                feather: float = DEFAULT_FEATHER, topology: WarpTopology | None = None,
-               max_gap_s: float = 0.1) -> tuple[PatchResult, RendererMemory]:
+               max_gap_s: float = 0.1, stage_ms: dict[str, float] | None = None) -> tuple[PatchResult, RendererMemory]:
         """Render one frame's edited face.
 
         Args:
@@ -152,6 +167,8 @@ class NeuralRenderer:
             feather: the warp renderer's mask feather (IOD).
             topology: the shot's warp triangulation (`pipeline.shot_topology`).
             max_gap_s: a frame further than this after `memory.time` starts a new sequence.
+            stage_ms: if given, receives milliseconds per stage ("warp", "conditioning",
+                "network", "paste"), e.g. for the server's diagnostics.
 
         Returns:
             (the patch, the memory to pass with the next frame).
@@ -160,6 +177,7 @@ class NeuralRenderer:
             ValueError: a malformed region or landmarks, or a face outside the region.
         """
         _check_region(region)
+        clock, times = self.clock, [self.clock()]
         source, target = _scaled_points(state, source_landmarks, render_scale), \
             _scaled_points(state, target_landmarks, render_scale)
         ox, oy = (int(v) for v in origin_xy)
@@ -167,21 +185,28 @@ class NeuralRenderer:
         warped = region.copy()
         x, y, w, h = warp.placement
         warped[y - oy:y - oy + h, x - ox:x - ox + w] = warp.patch
+        times.append(clock())
         crop_from_frame = crop_transform(source, state.pixel_aspect, self.layout)
         crop_from_region = crop_from_frame @ translation(ox, oy)
         warped_crop = cut_crop(warped, crop_from_region, self.layout.size)
-        geometry = self.conditioner.geometry(_crop_points(crop_from_frame, target))
+        geometry = self.conditioner.geometry(transform_points(crop_from_frame, target))
         sequence = SequenceState(self.n_frames, self.n_previous)
         if memory is not None and memory.follows(state.time, max_gap_s):
             sequence.restore(memory.conditioning, memory.outputs)
         window = sequence.push_conditioning(frame_channels(geometry, warped_crop))
+        times.append(clock())
         source_tensor = warped_crop.transpose(2, 0, 1) * 2.0 - 1.0
         output = self.infer(window[None], sequence.previous(self.layout.size)[None], source_tensor[None],
                             geometry.mask[None, None])[0]
         sequence.push_output(output)
+        times.append(clock())
         correction = (output.transpose(1, 2, 0) + 1.0) * 0.5 - warped_crop
         correction *= geometry.mask[..., None]
         result = self._paste(region, (ox, oy), warped, warp, correction, crop_from_region, target)
+        times.append(clock())
+        if stage_ms is not None:
+            for name, start, end in zip(("warp", "conditioning", "network", "paste"), times, times[1:], strict=False):
+                stage_ms[name] = 1e3 * (end - start)
         conditioning, outputs = sequence.snapshot()
         return result, RendererMemory(time=state.time, conditioning=conditioning, outputs=outputs)
 
@@ -224,12 +249,6 @@ def _scaled_points(state: FrameFaceState, landmarks: np.ndarray, render_scale: f
     if points.shape[1] == 2:
         points = np.column_stack([points, state.landmarks[:, 2]])
     return points * render_scale
-
-
-def _crop_points(crop_from_frame: np.ndarray, points: np.ndarray) -> np.ndarray:
-    from ned_models.neural.face_crop import transform_points
-
-    return transform_points(crop_from_frame, points)
 
 
 def _check_region(region: np.ndarray) -> None:

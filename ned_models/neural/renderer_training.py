@@ -100,8 +100,8 @@ class RendererTrainingConfig:
     reference_offset_s: tuple[float, float] = (0.08, 0.5)
     validation_offset_s: float = 0.2
     sequence_frames: tuple[int, int] = (8, 32)
-    validate_every_s: float = 120.0
-    validation_frames: int = 40
+    validate_every_s: float = 180.0
+    validation_frames: int = 20
     checkpoint_every_s: float = 60.0
     threads: int | None = None
     bfloat16: bool | None = None

@@ -1,0 +1,64 @@
+"""Speech preservation: the edited face's inner-lip opening is the source's, smoothly."""
+
+import numpy as np
+import pytest
+
+from ned_models.face_model.action_units import ActionUnit as AU
+from ned_models.face_model.morphable import load_face_model
+from ned_models.manipulation.speech import INNER_LIP_PAIRS, inner_lip_aperture, restore_speech
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_face_model()
+
+
+def _shapes(model, unit, amount=1.5):
+    talking = np.zeros(len(AU))
+    talking[AU.JAW_DROP], talking[AU.LIPS_PART] = 0.4, 0.3
+    edited = talking.copy()
+    edited[unit] += amount
+    return model.shape(model.template, talking), model.shape(model.template, edited)
+
+
+@pytest.mark.parametrize("unit", [AU.LIP_PRESS, AU.UPPER_LIP_RAISE, AU.CHIN_RAISE, AU.LIP_CORNER_DEPRESS,
+                                  AU.LIP_STRETCH, AU.LIP_CORNER_PULL_R])
+def test_full_preservation_gives_back_every_pair_opening(model, unit):
+    source, edited = _shapes(model, unit)
+    restored = restore_speech(model, source, edited, 1.0)
+    upper, lower = INNER_LIP_PAIRS[:, 0], INNER_LIP_PAIRS[:, 1]
+    np.testing.assert_allclose(restored[lower] - restored[upper], source[lower] - source[upper], atol=1e-12)
+    assert inner_lip_aperture(restored) == pytest.approx(inner_lip_aperture(source), abs=1e-12)
+
+
+def test_units_that_change_the_opening_are_corrected(model):
+    source, edited = _shapes(model, AU.UPPER_LIP_RAISE)
+    assert inner_lip_aperture(edited) > inner_lip_aperture(source) + 0.05  # the edit really opened it
+
+
+def test_zero_preservation_leaves_the_edit_alone(model):
+    source, edited = _shapes(model, AU.LIP_PRESS)
+    np.testing.assert_array_equal(restore_speech(model, source, edited, 0.0), edited)
+
+
+def test_half_preservation_is_halfway(model):
+    source, edited = _shapes(model, AU.CHIN_RAISE)
+    half = restore_speech(model, source, edited, 0.5)
+    want = 0.5 * (inner_lip_aperture(source) + inner_lip_aperture(edited))
+    assert inner_lip_aperture(half) == pytest.approx(want, abs=1e-9)
+
+
+def test_the_lip_that_moved_is_the_one_moved_back(model):
+    source, edited = _shapes(model, AU.UPPER_LIP_RAISE)
+    restored = restore_speech(model, source, edited, 1.0)
+    lower = INNER_LIP_PAIRS[:, 1]
+    np.testing.assert_allclose(restored[lower], edited[lower], atol=0.01)  # the lower lip stays where it was
+
+
+def test_correction_is_local_and_smooth(model):
+    source, edited = _shapes(model, AU.LIP_PRESS)
+    moved = np.linalg.norm(restore_speech(model, source, edited, 1.0) - edited, axis=1)
+    eyes_and_brows = [33, 133, 263, 362, 70, 300, 10, 152]
+    assert moved[eyes_and_brows].max() < 1e-3
+    pair_fix = moved[INNER_LIP_PAIRS.ravel()].max()
+    assert pair_fix > 0.005 and moved.max() <= pair_fix + 1e-12  # nothing moves more than the pairs
