@@ -2,11 +2,10 @@
 
 import numpy as np
 import pytest
+from ned_server._gen.ned.v1 import ned_pb2
+from ned_server.convert import InvalidRequest, array_to_image, frame_from_proto, image_to_array, params_from_proto
 
 from ned_models.edit import Emotion, RendererKind
-from ned_server._gen.ned.v1 import ned_pb2
-from ned_server.convert import (InvalidRequest, array_to_image, frame_from_proto, image_to_array,
-                                params_from_proto)
 
 FORMATS = [(np.uint8, ned_pb2.PIXEL_FORMAT_RGBA8), (np.uint16, ned_pb2.PIXEL_FORMAT_RGBA16),
            (np.float32, ned_pb2.PIXEL_FORMAT_RGBA32F)]

@@ -14,10 +14,10 @@ import av
 import grpc
 import numpy as np
 import pytest
-
-from ned_models.edit import EditParams, Emotion, RendererKind
 from ned_server._gen.ned.v1 import ned_pb2, ned_pb2_grpc
 from ned_server.client import NedClient, ServerError
+
+from ned_models.edit import EditParams, Emotion, RendererKind
 
 pytestmark = pytest.mark.media
 

@@ -7,8 +7,7 @@ from ned_models.edit import Emotion
 from ned_models.face_model.action_units import ActionUnit as AU
 from ned_models.face_model.morphable import EXPRESSION_BOUNDS
 from ned_models.manipulation.emotions import EMOTIONAL_UNITS, PROFILES, SPEECH_UNITS
-from ned_models.manipulation.expression import (BaselineTracker, edit_expression, emotion_profile,
-                                                emotional_baseline)
+from ned_models.manipulation.expression import BaselineTracker, edit_expression, emotion_profile, emotional_baseline
 
 K = len(AU)
 EMOTIONAL = np.array([AU(k) in EMOTIONAL_UNITS for k in range(K)])
