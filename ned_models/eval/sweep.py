@@ -22,8 +22,8 @@ import numpy as np
 
 from ned_models.analysis.shot import analyse_shot
 from ned_models.edit import EditParams, Emotion
-from ned_models.eval.report import EditReport, evaluate_edit
 from ned_models.eval.frame_pass import EvalModels
+from ned_models.eval.report import EditReport, evaluate_edit
 from ned_models.media import open_source
 from ned_models.pipeline import FramePipeline, ShotRenderer
 
