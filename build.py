@@ -111,8 +111,12 @@ def setup_python() -> None:
     gpu = has_gpu()
     if subprocess.run([VPY, "-c", "import torch"], capture_output=True).returncode != 0:
         run(pip + (["torch>=2.3,<3"] if gpu else [TORCH_CPU]))
-    extras = "eval,dev,gpu" if gpu else "eval,dev"
-    run(pip + ["-e", f"{ROOT}[{extras}]"])
+    run(pip + ["-e", f"{ROOT}[eval,dev]"])
+    if gpu:
+        # onnxruntime-gpu ships the same `onnxruntime` module (CPU provider included); the two
+        # wheels overwrite each other's files, so only the GPU one may stay.
+        run([VPY, "-m", "pip", "uninstall", "-y", "-q", "onnxruntime"])
+        run(pip + ["--force-reinstall", "--no-deps", "onnxruntime-gpu>=1.18,<2"])
     stamp.write_text(want)
 
 
