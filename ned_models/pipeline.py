@@ -21,6 +21,7 @@ from ned_models.errors import AnalysisMissing
 from ned_models.face_model.morphable import FaceModel, load_face_model
 from ned_models.manipulation.expression import edit_expression, emotional_baseline
 from ned_models.manipulation.speech import restore_speech
+from ned_models.neural.neural_renderer import NeuralRenderer, RendererMemory
 from ned_models.render import PatchResult, WarpTopology, build_topology, render_patch
 from ned_models.render.debug_overlay import draw_debug_overlay
 
@@ -110,8 +111,24 @@ class FramePipeline:
         elif params.renderer is RendererKind.WARP:
             target = edit_face(state, baseline, params, self._model).target * render_scale
         else:
-            raise ValueError(f"renderer {params.renderer.value} is not handled by the frame pipeline")
+            raise ValueError(f"renderer {params.renderer.value} needs `render_neural`")
         return render_patch(region, origin_xy, source, target, feather=feather, topology=topology, forehead=1.0)
+
+    def render_neural(self, renderer: NeuralRenderer, memory: RendererMemory | None, region: np.ndarray,
+                      origin_xy: tuple[int, int], render_scale: float, state: FrameFaceState, baseline: np.ndarray,
+                      params: EditParams, topology: WarpTopology | None) -> tuple[PatchResult, RendererMemory]:
+        """One frame through the shot's trained neural renderer (arguments as `render`).
+
+        Args:
+            renderer: the shot's renderer (`NeuralRenderer.load`).
+            memory: what the previous call returned for this face (None starts a new sequence).
+
+        Returns:
+            The patch, and the memory to pass with the next frame.
+        """
+        edited = edit_face(state, baseline, params, self._model)
+        return renderer.render(region, origin_xy, render_scale, state, edited.source, edited.target, memory,
+                               feather=params.feather * FEATHER_PER_UNIT, topology=topology)
 
 
 class ShotRenderer:
@@ -148,11 +165,29 @@ class ShotRenderer:
     def render(self, time: float, region: np.ndarray, origin_xy: tuple[int, int], render_scale: float,
                params: EditParams) -> PatchResult | None:
         """The face patch at `time` (seconds), or None when the face is not in that frame."""
-        state = self.state(params.face_index, time)
+        found = self._face(params.face_index, time)
+        if found is None:
+            return None
+        state, baseline, topology = found
+        return self._pipeline.render(region, origin_xy, render_scale, state, baseline, params, topology)
+
+    def render_neural(self, renderer: NeuralRenderer, memory: RendererMemory | None, time: float,
+                      region: np.ndarray, origin_xy: tuple[int, int], render_scale: float,
+                      params: EditParams) -> tuple[PatchResult | None, RendererMemory | None]:
+        """As `render`, through the neural renderer; returns the patch and the next frame's memory."""
+        found = self._face(params.face_index, time)
+        if found is None:
+            return None, None
+        state, baseline, topology = found
+        return self._pipeline.render_neural(renderer, memory, region, origin_xy, render_scale, state, baseline,
+                                            params, topology)
+
+    def _face(self, face_index: int, time: float) -> tuple[FrameFaceState, np.ndarray, WarpTopology] | None:
+        state = self.state(face_index, time)
         if state is None:
             return None
-        baseline = self._baselines[params.face_index][self.analysis.frame_index(time)]
-        topology = self._topologies.get(params.face_index)
+        baseline = self._baselines[face_index][self.analysis.frame_index(time)]
+        topology = self._topologies.get(face_index)
         if topology is None:
-            topology = self._topologies.setdefault(params.face_index, shot_topology(state.identity))
-        return self._pipeline.render(region, origin_xy, render_scale, state, baseline, params, topology)
+            topology = self._topologies.setdefault(face_index, shot_topology(state.identity))
+        return state, baseline, topology

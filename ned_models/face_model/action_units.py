@@ -62,7 +62,7 @@ ACTION_UNIT_INFO: dict[ActionUnit, str] = {
     ActionUnit.BROW_OUTER_RAISE_L: "AU2: outer part of the left brow up",
     ActionUnit.BROW_LOWER: "AU4: brows down and drawn together (anger, concentration)",
     ActionUnit.UPPER_LID_RAISE: "AU5: upper lids up, eyes widened (surprise, fear)",
-    ActionUnit.CHEEK_RAISE: "AU6: cheeks and lower lids up (Duchenne smile)",
+    ActionUnit.CHEEK_RAISE: "AU6: cheeks up under the eyes (Duchenne smile)",
     ActionUnit.LID_TIGHTEN: "AU7: lids narrowed, lower lid up (anger, squint)",
     ActionUnit.EYE_CLOSE_R: "AU43/45: right eye closed (blink, wink); 1 = lids meet",
     ActionUnit.EYE_CLOSE_L: "AU43/45: left eye closed (blink, wink); 1 = lids meet",
@@ -90,6 +90,8 @@ _R_CHEEK = (117, 118, 119, 100, 101, 50, 36, 123, 111, 116, 228, 229, 230, 231)
 _R_NOSE_SIDE = (129, 102, 48, 64, 219, 235, 98, 240, 49, 115, 218, 166, 59)
 _R_NASOLABIAL = (203, 206, 165, 92, 216, 186)
 _R_CORNER = (MOUTH_RIGHT_CORNER, 78, 76, 62, 184, 183, 146, 77)
+_R_LATERAL_CHEEK = (57, 212, 202, 43)  # beside and below the mouth corner
+_R_NOSE_FLANK = (98, 240, 235, 59, 75, 129, 64, 102)  # beside the nose wing
 _CHIN = (CHIN, 175, 199, 200, 18, 83, 201, 208, 182, 194, 32, 171, 140)
 _UPPER, _LOWER, _ABOVE_EYE = "upper_mouth", "lower_mouth", "above_eye"
 _UPPER_EYE, _LOWER_EYE = "upper_eye", "lower_eye"
@@ -101,17 +103,21 @@ _UNITS: dict[ActionUnit, Unit] = {
     ActionUnit.BROW_OUTER_RAISE_R: Unit((
         Handle(_R_OUTER_BROW, (0.0, -0.13, 0.0), _ABOVE_EYE),
         Handle(_R_MID_BROW, (0.0, -0.08, 0.0), _ABOVE_EYE)), sigma=0.22, one_sided=True),
+    # Frowning brows come down more than together as the landmark model draws them (MEAD angry
+    # against neutral: the inner brows drop 0.03-0.09 IOD, their gap narrows a third of that).
     ActionUnit.BROW_LOWER: Unit((
-        Handle(_R_INNER_BROW, (0.06, 0.08, -0.01), _ABOVE_EYE),
+        Handle(_R_INNER_BROW, (0.03, 0.08, -0.01), _ABOVE_EYE),
         Handle(_R_MID_BROW, (0.02, 0.05, 0.0), _ABOVE_EYE),
         Handle((9,), (0.0, 0.04, 0.0), _ABOVE_EYE)), sigma=0.2),
     ActionUnit.UPPER_LID_RAISE: Unit((
         Handle(RIGHT_UPPER_LID[2:-2], (0.0, -0.045, 0.0), _UPPER_EYE),
         Handle(_R_UPPER_FOLD, (0.0, -0.02, 0.0), _UPPER_EYE)), sigma=0.08),
+    # Real smiles (MEAD happy against neutral, same actor) lift the cheeks ~0.03 IOD but the lower lid
+    # hardly at all as the landmark model draws it: the lid and the ring below it are held.
     ActionUnit.CHEEK_RAISE: Unit((
         Handle(_R_CHEEK, (0.0, -0.06, -0.01), _LOWER_EYE),
-        Handle(_R_LOWER_RING, (0.0, -0.035, 0.0), _LOWER_EYE),
-        Handle(RIGHT_LOWER_LID[2:-2], (0.0, -0.02, 0.0), _LOWER_EYE)), sigma=0.2),
+        Handle(_R_LOWER_RING, (0.0, 0.0, 0.0), _LOWER_EYE),
+        Handle(RIGHT_LOWER_LID[1:-1], (0.0, 0.0, 0.0), _LOWER_EYE)), sigma=0.2),
     ActionUnit.LID_TIGHTEN: Unit((
         Handle(RIGHT_LOWER_LID[2:-2], (0.0, -0.035, 0.0), _LOWER_EYE),
         Handle(RIGHT_UPPER_LID[2:-2], (0.0, 0.015, 0.0), _UPPER_EYE)), sigma=0.07),
@@ -125,9 +131,14 @@ _UNITS: dict[ActionUnit, Unit] = {
         Handle(OUTER_UPPER_LIP[4:6], (0.0, -0.05, -0.01), _UPPER),
         Handle(INNER_UPPER_LIP[1:6], (0.0, -0.06, 0.0), _UPPER),
         Handle(_R_NASOLABIAL, (0.0, -0.025, 0.0), _UPPER)), sigma=0.12),
+    # Drawn after real smiles (MEAD happy against neutral of the same actor, in the model frame): the
+    # corner goes up, out and well back, the cheek beside it follows up and out, the nasolabial
+    # region less so, and the side of the nose and the top of the upper lip hardly move.
     ActionUnit.LIP_CORNER_PULL_R: Unit((
-        Handle(_R_CORNER, (-0.08, -0.08, 0.04)),
-        Handle(_R_NASOLABIAL, (-0.03, -0.04, 0.0))), sigma=0.2, one_sided=True),
+        Handle(_R_CORNER, (-0.08, -0.08, 0.07)),
+        Handle(_R_NASOLABIAL, (-0.03, -0.025, 0.02)),
+        Handle(_R_LATERAL_CHEEK, (-0.05, -0.04, 0.03)),
+        Handle(_R_NOSE_FLANK, (0.0, -0.005, 0.0))), sigma=0.15, one_sided=True),
     ActionUnit.LIP_CORNER_DEPRESS: Unit((
         Handle(_R_CORNER, (-0.01, 0.07, 0.0)),), sigma=0.18),
     ActionUnit.CHIN_RAISE: Unit((

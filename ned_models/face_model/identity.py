@@ -2,33 +2,37 @@
 
 Identity is what stays the same through the shot once expression is taken out. It alternates with
 the per-frame fits: the identity is the per-coordinate median of (landmarks - expression) over the
-frames, with its positive action-unit component removed. Why positive only: coefficients measure
-activation from the neutral template, so an actor smiling through the whole shot must come out
-smiling (a positive lip-corner pull), not as a person whose neutral face smiles; the negative part
-cannot be an activation and is part of the face (e.g. lips thinner than the template's).
+frames, less the expression that median still holds (`static_expression`). Coefficients measure
+activation from a face at rest, so an actor smiling through the whole shot must come out smiling (a
+positive lip-corner pull), not as a person whose face at rest smiles.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from scipy.optimize import nnls
 
 from ned_models.face_model.action_units import ActionUnit
 from ned_models.face_model.fit import Z_WEIGHT, ExpressionSolver, FrameFit, FrameFitter
 from ned_models.face_model.morphable import FaceModel
 from ned_models.face_model.pose import fit_similarity
+from ned_models.face_model.rest_shape import CUE_NORM, CUE_SPREAD, cue_values
 from ned_models.landmarks import MESH_POINTS
 
 __all__ = ["estimate_identity", "residual_basis", "fit_identity", "IDENTITY_ROUNDS", "IDENTITY_FRAMES",
-           "static_expression", "SPEECH_UNITS"]
+           "static_expression", "SPEECH_UNITS", "STATIC_UNITS"]
 
 IDENTITY_ROUNDS = 3
 IDENTITY_FRAMES = 120  # frames sampled (evenly) to estimate the identity
 _PROJECTION_RIDGE = 1e-6
-STATIC_COSINE = 0.75  # how much a static offset must look like an action unit to count as one
-STATIC_MINIMUM = 0.2  # and how strong it must be
 SPEECH_UNITS = (ActionUnit.LIPS_PART, ActionUnit.JAW_DROP)
-_ANTAGONIST_COSINE = -0.3
-_SOFT = 0.1  # half-width of the fade around the static thresholds
+# The units a shot-long expression is read in: those that move the rest-shape cues.
+STATIC_UNITS = (ActionUnit.LIP_CORNER_PULL_R, ActionUnit.LIP_CORNER_PULL_L, ActionUnit.CHEEK_RAISE,
+                ActionUnit.LIP_CORNER_DEPRESS, ActionUnit.LIP_STRETCH, ActionUnit.BROW_INNER_RAISE,
+                ActionUnit.BROW_OUTER_RAISE_R, ActionUnit.BROW_OUTER_RAISE_L, ActionUnit.BROW_LOWER,
+                ActionUnit.UPPER_LID_RAISE, ActionUnit.LID_TIGHTEN)
+STATIC_DEAD_ZONE = 0.5  # spreads: a cue within half a spread of the norm reads as a face at rest
+STATIC_RIDGE = 0.1  # per unit, against trading one unit for another on weak evidence
 _RESIDUAL_FRAMES = 300  # frames (evenly sampled) the residual basis is learnt from
 STATIC_Z_WEIGHT = 0.0  # real faces' depth differs from the prior's more than their shape: judge x, y
 _FACE_RIDGE = 1e-5
@@ -39,89 +43,56 @@ def _coordinate_weights() -> np.ndarray:
     return np.tile([1.0, 1.0, Z_WEIGHT], MESH_POINTS)
 
 
-def _local_cosines(fields: np.ndarray, parts: np.ndarray, support: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Per unit k, the cosine between parts[k] and fields[k] weighted by that unit's support."""
-    dot = np.einsum("kpc,kpc,kp,c->k", fields, parts, support, w)
-    own = np.einsum("kpc,kpc,kp,c->k", fields, fields, support, w)
-    other = np.einsum("kpc,kpc,kp,c->k", parts, parts, support, w)
-    return dot / np.sqrt(np.maximum(own * other, 1e-30))
-
-
 def static_expression(model: FaceModel, offset: np.ndarray, kept: np.ndarray) -> np.ndarray:
-    """The action-unit activations a static (478, 3) offset from the template really looks like.
+    """The action-unit activations a shot's static (478, 3) offset from the template holds.
 
-    The offset is fitted jointly by the identity units (signed, cheap: the face's own proportions
-    are the first explanation) and the allowed action units (non-negative, dearer). Then units are
-    dropped until the rest are believable: of opposing units that are both on, the weaker (brow-
-    raising plus brow-lowering draws brows set differently, not an expression), then the unit whose share of the
-    offset looks least like it over its own support, until every unit kept is visible (coefficient
-    >= STATIC_MINIMUM) and looks like itself (cosine >= STATIC_COSINE). A shot-long smile stays a
-    smile: no rest shape lifts the corners and pulls them back and out.
+    Emotional units are read from a few rest-shape cues (`rest_shape.CUES`: how wide the mouth is,
+    how high its corners sit against the middle of the lips, how high cheeks, brows and lids are),
+    whose spread over faces at rest is known: each cue's distance from the norm, in spreads and less
+    a dead zone of half a spread, is explained by non-negative unit activations (each unit's effect on
+    the cues is read from its field). A face is read as holding an expression only where its cues
+    lie outside what faces at rest do, and more so the further out, so a small change in the shot
+    never flips the identity. The template, a face at rest, reads (nearly) 0.
+
+    The units in `kept` (the mouth opening: a neutral face has its lips closed, so any shot-long
+    opening is taken out of the face) are fitted, with the identity units absorbing the face's own
+    proportions, to whatever offset the emotional units leave (see `_opening`).
 
     Args:
         offset: (478, 3) model-frame offset from the template.
-        kept: (K,) bool, units always fitted and never dropped (the mouth opening: a neutral face
-            has its lips closed, so any shot-long opening is taken out of the face).
+        kept: (K,) bool, the units always fitted to the offset.
 
     Returns:
         (K,) float64 non-negative coefficients.
     """
+    coefficients = np.zeros(len(model.basis))
+    units = [u for u in STATIC_UNITS if not kept[u]]
+    distance = (cue_values(model.template + offset) - CUE_NORM) / CUE_SPREAD
+    outside = np.sign(distance) * np.maximum(np.abs(distance) - STATIC_DEAD_ZONE, 0.0)
+    effect = (cue_values(model.template + model.basis[units]) - cue_values(model.template)) / CUE_SPREAD  # (U, cues)
+    system = np.concatenate([effect.T, np.sqrt(STATIC_RIDGE) * np.eye(len(units))])
+    coefficients[units], _ = nnls(system, np.concatenate([outside, np.zeros(len(units))]))
+    if kept.any():
+        rest = offset - np.tensordot(coefficients, model.basis, axes=1)
+        coefficients[kept] = _opening(model, rest, kept)
+    return coefficients
+
+
+def _opening(model: FaceModel, offset: np.ndarray, kept: np.ndarray) -> np.ndarray:
+    """Non-negative coefficients of the `kept` units, fitted jointly with the (free) identity units.
+
+    x, y only, as the rest of the static reading: real faces' depth differs from the prior's more
+    than their shape.
+    """
     mesh = slice(0, MESH_POINTS)
     w = np.array([1.0, 1.0, STATIC_Z_WEIGHT])
-    fields = model.basis[:, mesh]
-    faces = model.identity_basis[:, mesh]
-    support = np.linalg.norm(fields, axis=-1)
-    support /= support.max(axis=1, keepdims=True)
-    target = offset[mesh]
-    antagonists = _antagonists(fields, w)
-    active = np.ones(len(fields), dtype=bool)
-    coefficients = np.zeros(len(fields))
-    while True:
-        coefficients, face_part = _joint_fit(fields, faces, active, target, w)
-        on = coefficients >= STATIC_MINIMUM - _SOFT
-        strength = coefficients * np.sqrt(np.einsum("kpc,kpc,c->k", fields, fields, w))
-        weaker = on & ~kept & (antagonists & on[None, :] & (strength[None, :] > strength[:, None])).any(axis=1)
-        if weaker.any():
-            active &= ~weaker
-            continue
-        left = target - face_part - np.tensordot(coefficients, fields, axes=1)
-        parts = left[None] + coefficients[:, None, None] * fields
-        score = np.where(on, _local_cosines(fields, parts, support, w), -1.0)
-        score[~active | kept] = np.inf
-        worst = int(np.argmin(score))
-        if score[worst] >= STATIC_COSINE - _SOFT:
-            break
-        active[worst] = False
-    # fade units in across the thresholds, so a small change in the shot never flips the identity
-    looks = np.where(active, _local_cosines(fields, parts, support, w), 0.0)
-    gate = _ramp((looks - STATIC_COSINE) / _SOFT) * _ramp((coefficients - STATIC_MINIMUM) / _SOFT)
-    return np.where(kept, coefficients, coefficients * gate)
-
-
-def _ramp(t: np.ndarray) -> np.ndarray:
-    """0 below -1, 1 above 1, linear between."""
-    return np.clip(0.5 * (t + 1.0), 0.0, 1.0)
-
-
-def _joint_fit(fields: np.ndarray, faces: np.ndarray, active: np.ndarray, target: np.ndarray,
-               w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Fit (identity units, active action units) to target; return (K,) unit coefficients, face part."""
-    n_face, n_unit = len(faces), int(active.sum())
-    rows = np.concatenate([faces, fields[active]]).reshape(n_face + n_unit, -1)
-    ridge = np.concatenate([np.full(n_face, _FACE_RIDGE), np.full(n_unit, _UNIT_RIDGE)])
-    lower = np.concatenate([np.full(n_face, -np.inf), np.zeros(n_unit)])
-    upper = np.concatenate([np.full(n_face, np.inf), np.full(n_unit, np.inf)])
-    solved = ExpressionSolver(rows, np.tile(w, MESH_POINTS), ridge, lower, upper).solve(target.ravel())
-    coefficients = np.zeros(len(fields))
-    coefficients[active] = solved[n_face:]
-    return coefficients, np.tensordot(solved[:n_face], faces, axes=1)
-
-
-def _antagonists(fields: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """(K, K) bool: units whose fields largely oppose each other (weighted cosine < -0.3)."""
-    flat = (fields * np.sqrt(w)).reshape(len(fields), -1)
-    unit = flat / np.linalg.norm(flat, axis=1, keepdims=True)
-    return unit @ unit.T < _ANTAGONIST_COSINE
+    units = np.flatnonzero(kept)
+    rows = np.concatenate([model.identity_basis[:, mesh], model.basis[units][:, mesh]])
+    n_face = len(model.identity_basis)
+    ridge = np.concatenate([np.full(n_face, _FACE_RIDGE), np.full(len(units), _UNIT_RIDGE)])
+    lower = np.concatenate([np.full(n_face, -np.inf), np.zeros(len(units))])
+    solver = ExpressionSolver(rows.reshape(len(rows), -1), np.tile(w, MESH_POINTS), ridge, lower, np.inf)
+    return solver.solve(offset[mesh].ravel())[n_face:]
 
 
 def estimate_identity(model: FaceModel, fits: list[FrameFit]) -> np.ndarray:

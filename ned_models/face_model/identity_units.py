@@ -1,12 +1,10 @@
 """Identity units: how faces differ from each other at rest, drawn like the action units.
 
-They are not part of the fitted model (the identity shape of a shot is free); they only tell the
-identity/expression split what a static offset from the template may be besides an expression:
-a longer jaw, a mouth set lower under the nose, fuller lips, bigger eyes or a higher lower lid,
-brows set higher or closer,
-a longer or wider nose, a wider mouth or jaw, lips further forward. A shot-long offset goes to the
-expression only for the part these cannot draw (a smile lifts and pulls the corners back and out,
-which no rest shape does).
+They are not part of the fitted model (the identity shape of a shot is free). They move the
+landmark model's prior to a face at rest (`morphable._neutralise`), and they absorb a face's own
+proportions when a shot's mouth opening is fitted (`identity._opening`): a longer jaw, a mouth set
+lower under the nose, fuller lips, bigger eyes or a higher lower lid, brows set higher or closer,
+a longer or wider nose, a wider mouth or jaw, lips further forward.
 """
 
 from __future__ import annotations

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ned_models.face_model.action_units import ActionUnit, action_unit_fields
-from ned_models.face_model.identity_units import identity_unit_fields
+from ned_models.face_model.identity_units import IDENTITY_UNITS, identity_unit_fields
 from ned_models.face_model.regions import region_weights
+from ned_models.face_model.rest_shape import NEUTRAL, measure
 from ned_models.face_model.template import (
     blank_inputs,
     mirror_pairs,
@@ -29,24 +30,14 @@ from ned_models.face_model.template import (
     symmetrise,
     to_model_frame,
 )
-from ned_models.landmarks import (
-    CHIN,
-    LOWER_INNER_LIP_MID,
-    MESH_POINTS,
-    MOUTH_LEFT_CORNER,
-    MOUTH_RIGHT_CORNER,
-    UPPER_INNER_LIP_MID,
-)
+from ned_models.landmarks import LOWER_INNER_LIP_MID, MESH_POINTS, UPPER_INNER_LIP_MID
 
 __all__ = ["FaceModel", "build_face_model", "load_face_model", "EXPRESSION_BOUNDS"]
 
 # Coefficients are activations: never below neutral, at most a (very) exaggerated expression.
 EXPRESSION_BOUNDS = (0.0, 3.0)
 _ROUND = 1e-6  # the template is rounded so tiny runtime float differences do not change it
-_NEUTRAL_LID_GAP = 0.15
-_NEUTRAL_MOUTH_WIDTH = 0.78
-_NEUTRAL_CHIN = 1.6
-_RIGHT_LID_MID, _LEFT_LID_MID = (159, 145), (386, 374)  # upper and lower lid margin, mid-eye
+_NEUTRALISE_ROUNDS = 3  # Newton steps; the fields' effects are nearly linear
 
 
 @dataclass(frozen=True)
@@ -104,29 +95,54 @@ def _set_by_unit(shape: np.ndarray, field: np.ndarray, measure, target: float) -
     return shape + ((target - measure(shape)) / per_unit) * field
 
 
-def _neutralise(draft: np.ndarray, pairs: np.ndarray) -> np.ndarray:
-    """Undo what in the landmark model's prior is clearly an expression, not a face.
-
-    The prior's lips are apart, its eyes half closed (lid gap 0.07 IOD), its mouth stretched
-    (0.89 IOD wide) and its jaw short (chin 1.49 IOD below the eyes). A neutral adult face has the
-    lips closed, a palpebral fissure about 10 mm high, a mouth about 50 mm wide and the chin about
-    100 mm below the eyes, over a 63 mm eye distance (anthropometric norms): 0.15, 0.78 and 1.6 IOD
-    measured on the mesh's lid, lip-corner and chin points. Each is set by moving along the action
-    unit that changes it (the chin by stretching what lies below the lips), so nothing else moves.
-    """
-    fields = action_unit_fields(draft, pairs)
-    lip_gap = lambda s: s[LOWER_INNER_LIP_MID, 1] - s[UPPER_INNER_LIP_MID, 1]  # noqa: E731
-    shape = _set_by_unit(draft, fields[ActionUnit.LIPS_PART], lip_gap, 0.0)
-    for unit, (upper, lower) in ((ActionUnit.EYE_CLOSE_R, _RIGHT_LID_MID), (ActionUnit.EYE_CLOSE_L, _LEFT_LID_MID)):
-        lid_gap = lambda s, u=upper, lo=lower: s[lo, 1] - s[u, 1]  # noqa: E731
-        shape = _set_by_unit(shape, fields[unit], lid_gap, _NEUTRAL_LID_GAP)
-    width = lambda s: s[MOUTH_LEFT_CORNER, 0] - s[MOUTH_RIGHT_CORNER, 0]  # noqa: E731
-    shape = _set_by_unit(shape, fields[ActionUnit.LIP_STRETCH], width, _NEUTRAL_MOUTH_WIDTH)
+def _chin_stretch(shape: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+    """A field that stretches what lies below the lips downwards (longer lower face, same mouth)."""
     lower = region_weights(shape, pairs)["lower_mouth"]
     mouth_y = 0.5 * (shape[UPPER_INNER_LIP_MID, 1] + shape[LOWER_INNER_LIP_MID, 1])
     stretch = np.zeros_like(shape)
     stretch[:, 1] = lower * np.clip(shape[:, 1] - mouth_y, 0.0, None)
-    return _set_by_unit(shape, stretch, lambda s: s[CHIN, 1], _NEUTRAL_CHIN)
+    return stretch
+
+
+def _rest_fields(shape: np.ndarray, pairs: np.ndarray) -> dict[str, np.ndarray]:
+    """Per measure of `rest_shape.NEUTRAL` (but the lip gap), the field that sets it."""
+    units = action_unit_fields(shape, pairs)
+    faces = dict(zip(IDENTITY_UNITS, identity_unit_fields(shape, pairs), strict=True))
+    return {
+        "mouth_width": faces["mouth_width"],
+        "corner_lift": -units[ActionUnit.LIP_CORNER_DEPRESS],
+        "upper_lip_drop": faces["mouth_height"],
+        "chin": _chin_stretch(shape, pairs),
+        "cheek": units[ActionUnit.CHEEK_RAISE],
+        "inner_brow": units[ActionUnit.BROW_INNER_RAISE],
+        "brow_spacing": faces["brow_spacing"],
+        "lid_gap": faces["eye_size"],
+        "lower_lid": faces["lower_lid_height"],
+    }
+
+
+def _neutralise(draft: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+    """Turn the landmark model's prior into a face at rest as the model draws real faces.
+
+    The prior (the model's answer to blank images) has its lips apart and its mouth, lids, brows
+    and cheeks where no real face at rest has them (see `rest_shape.py`). The lips are closed along
+    LIPS_PART first; then every other measure of `rest_shape.NEUTRAL` is set to its norm at once, by
+    moving along a field that changes it (an identity unit, an action unit or a stretch of the lower
+    face), solved as one small linear system since the fields overlap a little. The fields move the
+    eye corners a little, which re-levelling the eyes turns into a change of scale: the system is
+    solved through that re-levelling, a few Newton steps.
+    """
+    lip_gap = lambda s: measure("lip_gap", s)  # noqa: E731
+    shape = _set_by_unit(draft, action_unit_fields(draft, pairs)[ActionUnit.LIPS_PART], lip_gap, NEUTRAL["lip_gap"])
+    for _ in range(_NEUTRALISE_ROUNDS):
+        fields = _rest_fields(shape, pairs)
+        names = list(fields)
+        now = np.array([measure(n, shape) for n in names])
+        # each field's effect read after re-levelling the eyes, as the template will be
+        effect = np.stack([[measure(n, to_model_frame(shape + fields[f])) for n in names] for f in names], axis=1)
+        amounts = np.linalg.solve(effect - now[:, None], np.array([NEUTRAL[n] for n in names]) - now)
+        shape = to_model_frame(shape + np.tensordot(amounts, np.stack([fields[n] for n in names]), axes=1))
+    return shape
 
 
 def build_face_model(prior_shapes: np.ndarray) -> FaceModel:
@@ -137,7 +153,9 @@ def build_face_model(prior_shapes: np.ndarray) -> FaceModel:
     """
     prior = normalise(prior_shapes)
     pairs = mirror_pairs(prior)
-    template = np.round(to_model_frame(_neutralise(place_irises(symmetrise(prior, pairs)), pairs)) / _ROUND) * _ROUND
+    rest = _neutralise(place_irises(symmetrise(prior, pairs)), pairs)
+    # irises again on the centres of the eyes as they now are
+    template = np.round(to_model_frame(place_irises(rest[:MESH_POINTS])) / _ROUND) * _ROUND
     basis = action_unit_fields(template, pairs)
     # Coarsely rounded, so the fingerprint changes with the model's definition, not with the last
     # bits of the landmark runtime's arithmetic on another CPU.
@@ -150,7 +168,7 @@ def build_face_model(prior_shapes: np.ndarray) -> FaceModel:
 
 @functools.lru_cache(maxsize=1)
 def load_face_model() -> FaceModel:
-    """The face model, built on first use from the verified landmark model (about 20 ms).
+    """The face model, built on first use from the verified landmark model (about 0.5 s, once per process).
 
     Raises:
         ModelLoadError: the landmark model file is missing or corrupt.

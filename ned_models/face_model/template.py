@@ -3,8 +3,10 @@
 No licensed 3D face model is available to us, so the template comes from the Apache-2.0 landmark
 model itself: fed images that hold no face (flat grey levels, smooth gradients), it answers with
 the generic face it has learnt. We average those answers, make the average left/right symmetric,
-close the lips (the prior's mouth is slightly open: that is an expression, not a neutral face) and
-put it in the model frame. Nothing from any footage goes into it.
+close the lips (the prior's mouth is slightly open: that is an expression, not a neutral face), set
+a few measures (mouth width, lid gap, brow height, ...) to their norms on real faces at rest
+(`rest_shape.NEUTRAL`, scalars measured on test footage; `morphable._neutralise`) and put it in the
+model frame.
 
 Model frame: x to the image's right (the subject's left), y down, z away from the camera; the origin
 halfway between the eye centres (each the mean of its two corners); unit = the inter-ocular

@@ -5,9 +5,13 @@ Per frame, the actor's action units `e(t)` are split into a slowly varying emoti
 `e(t) - b(t)` (emphasis, blinks, speech). The edit removes the baseline and adds the target
 profile, and keeps the dynamics, so the new emotion lives on top of the actor's own timing:
 
-    e'(t) = clip(e(t) - min(a, 1) * b(t) + a * P_emotion + a * (1 - m) * P_mouth_open)
+    e'(t) = e(t) - min(a, 1) * b(t) + a * P_emotion + a * (1 - m) * P_mouth_open
 
-with `a` the intensity and `m` the mouth preservation. "neutral" has an empty profile, so it only
+with `a` the intensity and `m` the mouth preservation. The result is applied as a displacement,
+`shape(e') - shape(e)`, to the tracked landmarks, so a coefficient that goes below zero is not an
+error: it removes from this frame's shape the displacement the baseline stands for, however the
+per-frame fit happened to split the held expression among its units. Only the upper bound is
+enforced, to keep exaggerated edits within what the units were drawn for. "neutral" has an empty profile, so it only
 removes the actor's baseline emotion. Speech units are never part of the baseline, so the mouth keeps
 moving for the words; `restore_speech` then pins the inner-lip aperture to the source's exactly.
 """
@@ -84,7 +88,8 @@ def edit_expression(expression: np.ndarray, baseline: np.ndarray, emotion: Emoti
         mouth_preservation: 0..1.
 
     Returns:
-        (..., K) float64 coefficients within the model's bounds.
+        (..., K) float64 coefficients, at most the model's upper bound (see the module docstring
+        for why they may go below zero).
     """
     if not 0.0 <= intensity <= 1.5 or not 0.0 <= mouth_preservation <= 1.0:
         raise ValueError(f"intensity {intensity} / mouth preservation {mouth_preservation} out of range")
@@ -92,4 +97,4 @@ def edit_expression(expression: np.ndarray, baseline: np.ndarray, emotion: Emoti
         return np.asarray(expression, dtype=np.float64)
     target = emotion_profile(emotion, mouth_preservation)
     edited = expression - min(intensity, 1.0) * baseline + intensity * target
-    return np.clip(edited, *EXPRESSION_BOUNDS)
+    return np.minimum(edited, EXPRESSION_BOUNDS[1])

@@ -50,7 +50,16 @@ from ned_models.neural.face_crop import (
 from ned_models.neural.renderer_checkpoint import LAYOUT_KEY, ONNX_NAME
 from ned_models.neural.renderer_samples import SequenceState
 from ned_models.neural.runtime import OnnxModel, OnnxRuntimeOptions
-from ned_models.render import DEFAULT_FEATHER, PatchResult, WarpTopology, blend, blend_reach, face_mask, render_patch
+from ned_models.render import (
+    DEFAULT_FEATHER,
+    PatchResult,
+    WarpTopology,
+    blend,
+    blend_reach,
+    face_mask,
+    mask_outline,
+    render_patch,
+)
 
 __all__ = ["NeuralRenderer", "RendererMemory", "blend_levels"]
 
@@ -58,6 +67,7 @@ logger = logging.getLogger(__name__)
 
 BLEND_REACH_IOD = 0.35  # the multi-band blend may reach this far (IODs) beyond the mask's 0.5 level
 _MAX_LEVELS = 4
+_STAGES = ("warp", "conditioning", "network", "paste")
 _DTYPES = (np.uint8, np.uint16, np.float32)
 
 
@@ -178,62 +188,77 @@ class NeuralRenderer:
         """
         _check_region(region)
         clock, times = self.clock, [self.clock()]
-        source, target = _scaled_points(state, source_landmarks, render_scale), \
-            _scaled_points(state, target_landmarks, render_scale)
+        source = _scaled_points(state, source_landmarks, render_scale)
+        target = _scaled_points(state, target_landmarks, render_scale)
         ox, oy = (int(v) for v in origin_xy)
         warp = render_patch(region, (ox, oy), source, target, feather=feather, topology=topology)
         warped = region.copy()
         x, y, w, h = warp.placement
         warped[y - oy:y - oy + h, x - ox:x - ox + w] = warp.patch
         times.append(clock())
-        crop_from_frame = crop_transform(source, state.pixel_aspect, self.layout)
-        crop_from_region = crop_from_frame @ translation(ox, oy)
+        crop_from_region = crop_transform(source, state.pixel_aspect, self.layout) @ translation(ox, oy)
         warped_crop = cut_crop(warped, crop_from_region, self.layout.size)
-        geometry = self.conditioner.geometry(transform_points(crop_from_frame, target))
+        geometry = self.conditioner.geometry(transform_points(crop_from_region, target - (ox, oy, 0.0)))
         sequence = SequenceState(self.n_frames, self.n_previous)
         if memory is not None and memory.follows(state.time, max_gap_s):
             sequence.restore(memory.conditioning, memory.outputs)
         window = sequence.push_conditioning(frame_channels(geometry, warped_crop))
         times.append(clock())
-        source_tensor = warped_crop.transpose(2, 0, 1) * 2.0 - 1.0
-        output = self.infer(window[None], sequence.previous(self.layout.size)[None], source_tensor[None],
-                            geometry.mask[None, None])[0]
+        output = self.infer(window[None], sequence.previous(self.layout.size)[None],
+                            (warped_crop.transpose(2, 0, 1) * 2.0 - 1.0)[None], geometry.mask[None, None])[0]
         sequence.push_output(output)
         times.append(clock())
-        correction = (output.transpose(1, 2, 0) + 1.0) * 0.5 - warped_crop
-        correction *= geometry.mask[..., None]
+        correction = ((output.transpose(1, 2, 0) + 1.0) * 0.5 - warped_crop) * geometry.mask[..., None]
         result = self._paste(region, (ox, oy), warped, warp, correction, crop_from_region, target)
         times.append(clock())
         if stage_ms is not None:
-            for name, start, end in zip(("warp", "conditioning", "network", "paste"), times, times[1:], strict=False):
-                stage_ms[name] = 1e3 * (end - start)
+            stage_ms.update({name: 1e3 * (end - start)
+                             for name, start, end in zip(_STAGES, times, times[1:], strict=False)})
         conditioning, outputs = sequence.snapshot()
         return result, RendererMemory(time=state.time, conditioning=conditioning, outputs=outputs)
 
     def _paste(self, region: np.ndarray, origin: tuple[int, int], warped: np.ndarray, warp: PatchResult,
                correction: np.ndarray, crop_from_region: np.ndarray, target: np.ndarray) -> PatchResult:
-        """Add the upsampled correction to the warped region and blend it in inside the face mask."""
+        """Add the upsampled correction to the warped region and blend it in inside the face mask.
+
+        Everything happens in the box the blend can reach around the face (a 4K region is mostly
+        background); outside it the result is the warp renderer's patch.
+        """
         ox, oy = origin
-        h, w = region.shape[:2]
-        correction_full = paste_crop(correction, crop_from_region, (h, w)) * _value_scale(region.dtype)
-        rendered = warped[..., :3].astype(np.float32) + correction_full
+        local = target - (ox, oy, 0.0)
+        iod = float(inter_ocular_distance(local))
+        levels = blend_levels(iod)
+        x0, y0, x1, y1 = _reach_box(local, blend_reach(levels) + 2, region.shape[:2])
+        box = np.s_[y0:y1, x0:x1]
+        crop_from_box = crop_from_region @ translation(x0, y0)
+        correction_box = paste_crop(correction, crop_from_box, (y1 - y0, x1 - x0)) * _value_scale(region.dtype)
+        rendered = warped[box][..., :3].astype(np.float32) + correction_box
         if region.dtype != np.float32:
             rendered = np.clip(np.rint(rendered), 0, np.iinfo(region.dtype).max)
-        rendered = np.concatenate([rendered.astype(region.dtype), warped[..., 3:]], axis=2)
-        soft = face_mask(target - (ox, oy, 0.0), (h, w), MASK_FEATHER)
-        blended, support = blend(warped, rendered, soft, levels=blend_levels(float(inter_ocular_distance(target))))
-        alpha = np.zeros((h, w), np.float32)
+        rendered = np.concatenate([rendered.astype(region.dtype), warped[box][..., 3:]], axis=2)
+        soft = face_mask(local - (x0, y0, 0.0), (y1 - y0, x1 - x0), MASK_FEATHER)
+        blended, support = blend(warped[box], rendered, soft, levels=levels)
+        out = warped.copy()
+        out[box] = blended
+        alpha = np.zeros(region.shape[:2], np.float32)
         x, y, pw, ph = warp.placement
         alpha[y - oy:y - oy + ph, x - ox:x - ox + pw] = warp.alpha
-        np.maximum(alpha, soft, out=alpha)
-        alpha[support & (alpha < 1.0 / 255.0)] = 1.0 / 255.0  # the blend may touch these: never report 0
+        np.maximum(alpha[box], soft, out=alpha[box])
+        alpha[box][support & (alpha[box] < 1.0 / 255.0)] = 1.0 / 255.0  # the blend may touch these: never 0
         rows, cols = np.flatnonzero(alpha.any(axis=1)), np.flatnonzero(alpha.any(axis=0))
         if len(rows) == 0:
             return warp
-        box = np.s_[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
-        return PatchResult(patch=blended[box], alpha=alpha[box],
-                           placement=(ox + int(cols[0]), oy + int(rows[0]), len(cols) and int(cols[-1] - cols[0] + 1),
-                                      int(rows[-1] - rows[0] + 1)))
+        r0, r1, c0, c1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+        return PatchResult(patch=out[r0:r1, c0:c1], alpha=alpha[r0:r1, c0:c1],
+                           placement=(ox + c0, oy + r0, c1 - c0, r1 - r0))
+
+
+def _reach_box(points: np.ndarray, reach: int, size_hw: tuple[int, int]) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1) region pixels around the face mask's outline grown by `reach`, clipped."""
+    outline = mask_outline(points)
+    x0, y0 = np.floor(outline.min(axis=0)).astype(int) - reach
+    x1, y1 = np.ceil(outline.max(axis=0)).astype(int) + reach
+    return max(x0, 0), max(y0, 0), min(x1, size_hw[1]), min(y1, size_hw[0])
 
 
 def _value_scale(dtype: np.dtype) -> float:

@@ -1,9 +1,9 @@
 // NedEffect::analyzeShot: the Analyze button. Streams every frame of the Source clip to the
-// server's AnalyzeShot, shows its progress, and lets the user cancel.
+// server's AnalyzeShot, shows its progress, and lets the user cancel. With Renderer = neural the
+// server also keeps the face crops that Train neural renderer needs (ned_train.cpp).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstdlib>
 #include <optional>
 
 #include "ned_client.h"
@@ -42,14 +42,7 @@ std::optional<FrameRange> analysableRange(const ofx::Clip& source) {
 
 // NED_ANALYZE_TIMEOUT_MS if set, else 5 minutes plus 5 s per frame.
 std::chrono::milliseconds analyzeTimeout(int frames) {
-  if (const char* env = std::getenv("NED_ANALYZE_TIMEOUT_MS")) {
-    char* end = nullptr;
-    const long long ms = std::strtoll(env, &end, 10);
-    if (end != env && ms > 0) {
-      return std::chrono::milliseconds(ms);
-    }
-  }
-  return std::chrono::seconds(300) + std::chrono::seconds(5) * frames;
+  return timeoutFromEnv("NED_ANALYZE_TIMEOUT_MS", std::chrono::seconds(300) + std::chrono::seconds(5) * frames);
 }
 
 // What the progress bar shows: half for frames sent, half for frames the server has analysed (it
@@ -74,6 +67,7 @@ OfxStatus NedEffect::analyzeShot(const ofx::PropertySet& inArgs) {
     return ofx::kStatOK;
   }
   const EffectSettings settings = settingsAt(inArgs.findDouble(ofx::kPropTime).value_or(range->first));
+  clearReport();  // a press is a new request: its failure is shown even when it repeats the last one
   const double scale = inArgs.findDouble(ofx::kEffectPropRenderScale, 0).value_or(1.0);
   try {
     return streamShot(settings, range->first, range->last, scale > 0.0 ? scale : 1.0);
@@ -89,6 +83,8 @@ OfxStatus NedEffect::analyzeShot(const ofx::PropertySet& inArgs) {
 
 OfxStatus NedEffect::streamShot(const EffectSettings& settings, double first, double last, double renderScale) {
   const int total = static_cast<int>(std::floor(last - first)) + 1;
+  // Face crops for training cost the server disk: kept only when the user chose the neural renderer.
+  const bool keepTrainingFrames = settings.params.renderer() == v1::RENDERER_NEURAL;
   NedClient client(settings.server);
   ofx::Progress progress(handle_, "Emotion Director: analysing the shot");
   const std::unique_ptr<AnalyzeCall> call = client.analyzeShot(analyzeTimeout(total));
@@ -114,6 +110,7 @@ OfxStatus NedEffect::streamShot(const EffectSettings& settings, double first, do
       request.set_total_frames(total);
       request.set_replace(true);
       request.set_frame_rate(sourceFrameRate());
+      request.set_keep_training_frames(keepTrainingFrames);
     }
     request.set_time(time);
     fillFrameRegion(*request.mutable_frame(), view, view.bounds,
@@ -128,11 +125,11 @@ OfxStatus NedEffect::streamShot(const EffectSettings& settings, double first, do
   while (!call->waitForProgress(std::chrono::milliseconds(0)).ended) {
     keepGoing(1.0, kProgressPoll);
   }
-  const v1::ShotInfo info = call->finish();
+  const v1::ShotInfo info = call->finish().shot();
   ShotCache::global().storeRegions(shot, client.getShot(shot, true, kShotInfoTimeout));
   clearReport();
   setStatus("analysed " + std::to_string(info.frames_analysed()) + " frames, " + std::to_string(info.faces_size()) +
-            " face(s)");
+            " face(s)" + (keepTrainingFrames ? "; face crops kept: Train neural renderer can run now" : ""));
   return ofx::kStatOK;
 }
 

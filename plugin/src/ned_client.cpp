@@ -1,5 +1,6 @@
 #include "ned_client.h"
 
+#include <cstdlib>
 #include <map>
 #include <utility>
 
@@ -19,6 +20,21 @@ std::map<std::string, std::shared_ptr<Connection>> gConnections;
 
 std::mutex gSharedMemoryMutex;
 std::map<std::string, bool> gSharedMemory;  // address -> the server maps our segments
+
+}  // namespace
+
+std::chrono::milliseconds timeoutFromEnv(const char* variable, std::chrono::milliseconds fallback) {
+  if (const char* env = std::getenv(variable)) {
+    char* end = nullptr;
+    const long long ms = std::strtoll(env, &end, 10);
+    if (end != env && ms > 0) {
+      return std::chrono::milliseconds(ms);
+    }
+  }
+  return fallback;
+}
+
+namespace {
 
 std::shared_ptr<Connection> connect(const std::string& address) {
   grpc::ChannelArguments args;
@@ -82,7 +98,7 @@ const char* statusCodeName(grpc::StatusCode code) {
   }
 }
 
-std::string describeFailure(const std::string& address, const grpc::Status& status) {
+std::string describeFailure(const std::string& address, const grpc::Status& status, const char* timeoutVariable) {
   const std::string detail = std::string("(") + statusCodeName(status.error_code()) + ": " +
                              status.error_message() + ")";
   switch (status.error_code()) {
@@ -90,7 +106,7 @@ std::string describeFailure(const std::string& address, const grpc::Status& stat
       return "server " + address + " unreachable " + detail + ". Start it with: ned-server --listen " + address;
     case grpc::StatusCode::DEADLINE_EXCEEDED:
       return "server " + address + " did not answer in time " + detail +
-             ". If it is only slow, raise NED_RENDER_TIMEOUT_MS (milliseconds)";
+             ". If it is only slow, raise " + timeoutVariable + " (milliseconds)";
     case grpc::StatusCode::UNIMPLEMENTED:
       return "server " + address + " does not offer this call " + detail + ". Update ned-server";
     case grpc::StatusCode::CANCELLED:
@@ -148,6 +164,11 @@ std::unique_ptr<AnalyzeCall> NedClient::analyzeShot(std::chrono::milliseconds ti
   return std::make_unique<AnalyzeCall>(connectionFor(address_), address_, timeout);
 }
 
+std::unique_ptr<TrainCall> NedClient::trainRenderer(const v1::TrainRendererRequest& request,
+                                                    std::chrono::milliseconds timeout) {
+  return std::make_unique<TrainCall>(connectionFor(address_), address_, timeout, request);
+}
+
 bool NedClient::acceptsSharedMemory(std::chrono::milliseconds timeout) {
   if (!sharedMemoryAllowed() || !isLoopbackAddress(address_)) {
     return false;
@@ -176,18 +197,18 @@ void NedClient::refuseSharedMemory() {
   gSharedMemory[address_] = false;
 }
 
-// -------------------------------------------------------------------------------- AnalyzeCall
+// ------------------------------------------------------------------------------ StreamingCall
 
-AnalyzeCall::AnalyzeCall(std::shared_ptr<Connection> connection, std::string address,
-                         std::chrono::milliseconds timeout)
-    : connection_(std::move(connection)), address_(std::move(address)) {
+template <class Stream, class Response>
+StreamingCall<Stream, Response>::StreamingCall(std::shared_ptr<Connection> connection, std::string address,
+                                               std::chrono::milliseconds timeout, const char* timeoutVariable)
+    : connection_(std::move(connection)), address_(std::move(address)), timeoutVariable_(timeoutVariable) {
   setDeadline(context_, timeout);
-  stream_ = connection_->stub->AnalyzeShot(&context_);
-  reader_ = std::thread([this] { readLoop(); });
 }
 
-AnalyzeCall::~AnalyzeCall() {
-  if (!finished_) {
+template <class Stream, class Response>
+StreamingCall<Stream, Response>::~StreamingCall() {
+  if (!finished_ && stream_) {
     context_.TryCancel();
     if (reader_.joinable()) {
       reader_.join();
@@ -196,9 +217,21 @@ AnalyzeCall::~AnalyzeCall() {
   }
 }
 
-void AnalyzeCall::readLoop() {
+template <class Stream, class Response>
+v1::EmotionDirector::Stub& StreamingCall<Stream, Response>::stub() const {
+  return *connection_->stub;
+}
+
+template <class Stream, class Response>
+void StreamingCall<Stream, Response>::start(std::unique_ptr<Stream> stream) {
+  stream_ = std::move(stream);
+  reader_ = std::thread([this] { readLoop(); });
+}
+
+template <class Stream, class Response>
+void StreamingCall<Stream, Response>::readLoop() {
   try {
-    v1::AnalyzeShotProgress message;
+    Response message;
     while (stream_->Read(&message)) {
       const std::lock_guard<std::mutex> lock(mutex_);
       progress_.latest = message;
@@ -214,20 +247,22 @@ void AnalyzeCall::readLoop() {
   changed_.notify_all();
 }
 
-bool AnalyzeCall::write(const v1::AnalyzeShotRequest& request) { return stream_->Write(request); }
-
-void AnalyzeCall::closeWrites() { stream_->WritesDone(); }
-
-AnalyzeCall::Progress AnalyzeCall::waitForProgress(std::chrono::milliseconds wait) {
+template <class Stream, class Response>
+typename StreamingCall<Stream, Response>::Progress StreamingCall<Stream, Response>::waitForProgress(
+    std::chrono::milliseconds wait) {
   std::unique_lock<std::mutex> lock(mutex_);
   changed_.wait_for(lock, wait, [this] { return progress_.ended || messages_ != messagesSeen_; });
   messagesSeen_ = messages_;
   return progress_;
 }
 
-void AnalyzeCall::cancel() { context_.TryCancel(); }
+template <class Stream, class Response>
+void StreamingCall<Stream, Response>::cancel() {
+  context_.TryCancel();
+}
 
-v1::ShotInfo AnalyzeCall::finish() {
+template <class Stream, class Response>
+Response StreamingCall<Stream, Response>::finish() {
   reader_.join();
   const grpc::Status status = stream_->Finish();
   finished_ = true;
@@ -235,10 +270,33 @@ v1::ShotInfo AnalyzeCall::finish() {
     if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
       forget(address_, connection_);
     }
-    throw ServerError(describeFailure(address_, status), status.error_code());
+    throw ServerError(describeFailure(address_, status, timeoutVariable_), status.error_code());
   }
   const std::lock_guard<std::mutex> lock(mutex_);
-  return progress_.latest.shot();
+  return progress_.latest;
+}
+
+template class StreamingCall<AnalyzeStream, v1::AnalyzeShotProgress>;
+template class StreamingCall<TrainStream, v1::TrainProgress>;
+
+// -------------------------------------------------------------------------------- AnalyzeCall
+
+AnalyzeCall::AnalyzeCall(std::shared_ptr<Connection> connection, std::string address,
+                         std::chrono::milliseconds timeout)
+    : StreamingCall(std::move(connection), std::move(address), timeout, "NED_ANALYZE_TIMEOUT_MS") {
+  start(stub().AnalyzeShot(&context()));
+}
+
+bool AnalyzeCall::write(const v1::AnalyzeShotRequest& request) { return stream().Write(request); }
+
+void AnalyzeCall::closeWrites() { stream().WritesDone(); }
+
+// ---------------------------------------------------------------------------------- TrainCall
+
+TrainCall::TrainCall(std::shared_ptr<Connection> connection, std::string address, std::chrono::milliseconds timeout,
+                     const v1::TrainRendererRequest& request)
+    : StreamingCall(std::move(connection), std::move(address), timeout, "NED_TRAIN_TIMEOUT_MS") {
+  start(stub().TrainRenderer(&context(), request));
 }
 
 }  // namespace ned

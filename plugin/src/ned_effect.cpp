@@ -1,8 +1,10 @@
 #include "ned_effect.h"
 
-#include <cstdlib>
+#include <cmath>
+#include <optional>
 #include <random>
 
+#include "ned_client.h"
 #include "ned_ids.h"
 #include "ofx/ofx_host.h"
 #include "ofx/ofx_messages.h"
@@ -61,6 +63,7 @@ NedEffect::NedEffect(OfxImageEffectHandle handle, OfxParamSetHandle params)
       feather_(params, kParamFeather),
       server_(params, kParamServer),
       shot_(params, kParamShot),
+      trainMinutes_(params, kParamTrainMinutes),
       onError_(params, kParamOnError),
       status_(params, kParamStatus),
       instanceId_(params, kParamInstanceId),
@@ -107,6 +110,17 @@ std::string NedEffect::shotId(const std::string& shotName, int fullWidth, int fu
   return base + "@" + std::to_string(fullWidth) + "x" + std::to_string(fullHeight);
 }
 
+std::string NedEffect::sourceShotId(const std::string& shotName, OfxTime time) const {
+  const OfxRectD rod = source_.regionOfDefinition(time);
+  const double pixelAspect = source_.properties().findDouble(ofx::kImagePropPixelAspectRatio).value_or(1.0);
+  const int width = static_cast<int>(std::lround((rod.x2 - rod.x1) / (pixelAspect > 0.0 ? pixelAspect : 1.0)));
+  const int height = static_cast<int>(std::lround(rod.y2 - rod.y1));
+  if (width <= 0 || height <= 0) {
+    throw ofx::OfxError(ofx::kStatFailed, "the host reports an empty Source clip, so the shot's frame size is unknown");
+  }
+  return shotId(shotName, width, height);
+}
+
 void NedEffect::setStatus(const std::string& text) {
   // Only on change: some hosts record every parameter write.
   if (text != lastStatus_ && status_.setString(text)) {
@@ -144,12 +158,16 @@ OfxStatus NedEffect::isIdentity(const ofx::PropertySet& inArgs, const ofx::Prope
 }
 
 OfxStatus NedEffect::instanceChanged(const ofx::PropertySet& inArgs) {
-  const bool isAnalyzeButton = inArgs.findString(ofx::kPropType) == std::string(ofx::kTypeParameter) &&
-                               inArgs.findString(ofx::kPropName) == std::string(kParamAnalyze);
-  if (!isAnalyzeButton || inArgs.findString(ofx::kPropChangeReason) != std::string(ofx::kChangeUserEdited)) {
-    return ofx::kStatReplyDefault;
+  const bool userEditedParam = inArgs.findString(ofx::kPropType) == std::string(ofx::kTypeParameter) &&
+                               inArgs.findString(ofx::kPropChangeReason) == std::string(ofx::kChangeUserEdited);
+  const std::optional<std::string> name = inArgs.findString(ofx::kPropName);
+  if (userEditedParam && name == std::string(kParamAnalyze)) {
+    return analyzeShot(inArgs);
   }
-  return analyzeShot(inArgs);
+  if (userEditedParam && name == std::string(kParamTrain)) {
+    return trainRenderer(inArgs);
+  }
+  return ofx::kStatReplyDefault;
 }
 
 ImageView imageViewOf(const ofx::ClipImage& image, const char* clipName) {
@@ -176,14 +194,7 @@ ImageView imageViewOf(const ofx::ClipImage& image, const char* clipName) {
 }
 
 std::chrono::milliseconds renderTimeout(bool firstCallOfShot) {
-  if (const char* env = std::getenv("NED_RENDER_TIMEOUT_MS")) {
-    char* end = nullptr;
-    const long long ms = std::strtoll(env, &end, 10);
-    if (end != env && ms > 0) {
-      return std::chrono::milliseconds(ms);
-    }
-  }
-  return firstCallOfShot ? std::chrono::seconds(120) : std::chrono::seconds(60);
+  return timeoutFromEnv("NED_RENDER_TIMEOUT_MS", firstCallOfShot ? std::chrono::seconds(120) : std::chrono::seconds(60));
 }
 
 }  // namespace ned

@@ -1,5 +1,6 @@
 // One Emotion Director effect instance: reads its parameters, renders frames through ned-server,
-// runs the Analyze button, and turns every failure into an OFX status plus a message for the user.
+// runs the Analyze and Train buttons, and turns every failure into an OFX status plus a message for
+// the user.
 #pragma once
 
 #include <chrono>
@@ -41,6 +42,12 @@ class NedEffect {
   // ned_analyze.cpp
   OfxStatus analyzeShot(const ofx::PropertySet& inArgs);
   OfxStatus streamShot(const EffectSettings& settings, double first, double last, double renderScale);
+  // ned_train.cpp
+  OfxStatus trainRenderer(const ofx::PropertySet& inArgs);
+  OfxStatus streamTraining(const std::string& server, const std::string& shot, double budgetSeconds);
+  // The shot id for the Source clip's full-resolution size at `time`, from its region of definition
+  // (a button press has no image at hand).
+  std::string sourceShotId(const std::string& shotName, OfxTime time) const;
 
   EffectSettings settingsAt(OfxTime time) const;
   // The Source clip's frame rate (frames per second), 0 when the host does not say (the server
@@ -58,7 +65,7 @@ class NedEffect {
   ofx::Clip source_;
   ofx::Clip output_;
   ofx::Param emotion_, intensity_, mouth_, face_, renderer_, feather_;
-  ofx::Param server_, shot_, onError_, status_, instanceId_;
+  ofx::Param server_, shot_, trainMinutes_, onError_, status_, instanceId_;
   std::string fallbackInstanceId_;  // used when the host keeps no value in instanceId_
   std::string lastStatus_;
   std::string lastReport_;

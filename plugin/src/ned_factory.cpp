@@ -27,7 +27,7 @@ struct DoubleSpec {
   double defaultValue, min, max;
 };
 
-void defineDouble(const ofx::ParamSetDescriptor& params, const DoubleSpec& spec) {
+PropertySet defineDouble(const ofx::ParamSetDescriptor& params, const DoubleSpec& spec) {
   const PropertySet p = params.define(ofx::kParamTypeDouble, spec.name, spec.label, spec.hint);
   p.setDouble(ofx::kParamPropDefault, spec.defaultValue);
   p.setDouble(ofx::kParamPropMin, spec.min);
@@ -37,6 +37,7 @@ void defineDouble(const ofx::ParamSetDescriptor& params, const DoubleSpec& spec)
   p.setDouble(ofx::kParamPropIncrement, 0.05);
   p.setInt(ofx::kParamPropDigits, 2);
   p.setInt(ofx::kParamPropAnimates, 1);
+  return p;
 }
 
 // A string the plugin writes: not animated, no undo entry, no re-render when it changes.
@@ -72,14 +73,34 @@ void defineEditParams(const ofx::ParamSetDescriptor& params) {
   p.setInt(ofx::kParamPropAnimates, 0);
 
   p = params.define(ofx::kParamTypeChoice, kParamRenderer, "Renderer",
-                    "warp: move the source's own pixels; neural: the shot's trained renderer; passthrough: "
-                    "return the face unedited; debug: overlay the tracked mesh.");
+                    "warp: move the source's own pixels; neural: the shot's trained renderer (select it, press "
+                    "Analyze shot, then Train neural renderer); passthrough: return the face unedited; debug: "
+                    "overlay the tracked mesh.");
   setOptions(p, kRendererOptions);
   p.setInt(ofx::kParamPropDefault, kRendererWarp);
   p.setInt(ofx::kParamPropAnimates, 0);
 
   defineDouble(params, {kParamFeather, "Edge feather", "Softness of the face mask's edge, as a fraction of the face size.",
                         0.3, 0.0, 1.0});
+}
+
+// In hosts without buttons (MLT's melt) the shot is trained outside, e.g. with the Python client,
+// under the id the plugin uses: the Shot parameter plus "@<width>x<height>" of the full frame.
+void defineTrainingParams(const ofx::ParamSetDescriptor& params) {
+  const PropertySet p = defineDouble(
+      params, {kParamTrainMinutes, "Training minutes",
+               "Time budget of one Train neural renderer run, in minutes (the server's defaults: 15 on a CPU, 5 "
+               "on a GPU); a fraction of a minute gives a rough renderer for a quick look. Preparation, the "
+               "final validation and the export come on top.",
+               kTrainMinutesDefault, kTrainMinutesMin, kTrainMinutesMax});
+  p.setDouble(ofx::kParamPropDisplayMax, 60.0);
+  p.setDouble(ofx::kParamPropIncrement, 1.0);
+  p.setInt(ofx::kParamPropAnimates, 0);
+
+  params.define(ofx::kParamTypePushButton, kParamTrain, "Train neural renderer",
+                "Train this shot's neural face renderer on the server for Training minutes (press Analyze shot "
+                "with Renderer = neural first). Pressing it again continues from the last checkpoint. In hosts "
+                "without buttons (MLT), train with ned-server's client under the shot id Shot@WIDTHxHEIGHT.");
 }
 
 void defineSessionParams(const ofx::ParamSetDescriptor& params) {
@@ -96,7 +117,10 @@ void defineSessionParams(const ofx::ParamSetDescriptor& params) {
   p.setInt(ofx::kParamPropAnimates, 0);
 
   params.define(ofx::kParamTypePushButton, kParamAnalyze, "Analyze shot",
-                "Track the face over the whole clip now (smoother than the analysis done while rendering).");
+                "Track the face over the whole clip now (smoother than the analysis done while rendering). With "
+                "Renderer = neural the server also keeps face crops (about 200 KB a frame) to train the shot's "
+                "neural renderer.");
+  defineTrainingParams(params);
 
   p = params.define(ofx::kParamTypeChoice, kParamOnError, "On error",
                     "What a render does when the server fails: fail the render, or keep the source frame and "
@@ -117,8 +141,8 @@ void defineSessionParams(const ofx::ParamSetDescriptor& params) {
 void definePage(const ofx::ParamSetDescriptor& params) {
   const PropertySet page = params.define(ofx::kParamTypePage, kPageControls, "Controls", "Emotion Director");
   page.setStrings(ofx::kParamPropPageChild, {kParamEmotion, kParamIntensity, kParamMouth, kParamFace, kParamRenderer,
-                                             kParamFeather, kParamServer, kParamShot, kParamAnalyze, kParamOnError,
-                                             kParamStatus});
+                                             kParamFeather, kParamServer, kParamShot, kParamAnalyze, kParamTrainMinutes,
+                                             kParamTrain, kParamOnError, kParamStatus});
 }
 
 void defineClip(OfxImageEffectHandle descriptor, const char* name) {

@@ -27,6 +27,8 @@ inline constexpr const char* kParamFeather = "feather";
 inline constexpr const char* kParamServer = "server";
 inline constexpr const char* kParamShot = "shot";
 inline constexpr const char* kParamAnalyze = "analyze";
+inline constexpr const char* kParamTrain = "train";
+inline constexpr const char* kParamTrainMinutes = "trainMinutes";
 inline constexpr const char* kParamOnError = "onError";
 inline constexpr const char* kParamStatus = "status";
 inline constexpr const char* kParamInstanceId = "instanceId";
@@ -47,5 +49,12 @@ inline constexpr int kOnErrorFail = 0;
 inline constexpr int kOnErrorPassThrough = 1;
 
 inline constexpr const char* kDefaultServer = "127.0.0.1:50051";
+
+// Training budget of the neural renderer, in minutes: 15 is the server's CPU default (5 on a GPU).
+// The minimum gives a rough renderer for a quick look; 0 (the server's own default) is not offered,
+// so the budget that runs is always the one the user sees.
+inline constexpr double kTrainMinutesDefault = 15.0;
+inline constexpr double kTrainMinutesMin = 0.25;
+inline constexpr double kTrainMinutesMax = 240.0;
 
 }  // namespace ned

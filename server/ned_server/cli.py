@@ -123,7 +123,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mouth", type=_ranged("mouth", 0.0, 1.0), default=1.0, metavar="M",
                    help="how closely the lips follow the source's speech, 0..1 (default 1)")
     p.add_argument("--renderer", choices=[r.value for r in RendererKind], default="warp",
-                   help="warp (default), neural (needs a trained renderer), passthrough or debug")
+                   help="warp (default), neural (trains the shot's renderer first if the server has none), "
+                        "passthrough or debug")
+    p.add_argument("--train-minutes", type=_ranged("train minutes", 0.0, 600.0), default=0.0, metavar="MIN",
+                   help="neural renderer training budget (default: the server's, 15 on a CPU, 5 on a GPU)")
     p.add_argument("--face", type=_face, default=0, metavar="N", help="which face, 0 = the largest (default 0)")
     p.add_argument("--feather", type=_ranged("feather", 0.0, 1.0), default=0.3, metavar="F",
                    help="softness of the face mask's edge, 0..1 of the face size (default 0.3)")
@@ -165,7 +168,7 @@ def _job_options(args: argparse.Namespace, parser: argparse.ArgumentParser) -> J
     return JobOptions(input=args.input, output=output, params=params, keyframes=args.keyframes,
                       server=args.server, preview=args.preview, codec=None if args.codec == "png" else args.codec,
                       allow_truncated=args.allow_truncated, overwrite=args.overwrite, reanalyse=args.reanalyse,
-                      quiet=args.quiet)
+                      quiet=args.quiet, train_minutes=args.train_minutes)
 
 
 def _configure_logging(args: argparse.Namespace) -> None:

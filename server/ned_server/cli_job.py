@@ -27,7 +27,7 @@ from pathlib import Path
 import grpc
 import numpy as np
 
-from ned_models.edit import EditParams
+from ned_models.edit import EditParams, RendererKind
 from ned_models.media import MediaSink, MediaSource, SourceFrame, check_writable, open_sink, open_source
 from ned_server._gen.ned.v1 import ned_pb2
 from ned_server.cli_outputs import PreviewWriter, edit_magnitude
@@ -76,6 +76,8 @@ class JobOptions:
         overwrite: replace existing outputs.
         reanalyse: analyse even when the server holds an analysis of this very file.
         quiet: no progress output.
+        train_minutes: neural renderer training budget (used when the shot has none yet); 0 = the
+            server's default for its device.
     """
 
     input: Path
@@ -89,6 +91,7 @@ class JobOptions:
     overwrite: bool = False
     reanalyse: bool = False
     quiet: bool = False
+    train_minutes: float = 0.0
 
 
 @dataclass
@@ -177,6 +180,8 @@ def run_job(options: JobOptions, cancel: threading.Event) -> JobResult:
         shot_id = shot_id_for(source)
         started = time.monotonic()
         result.analysis_reused = _analyse(client, shot_id, source, options, cancel)
+        if options.params.renderer is RendererKind.NEURAL:
+            _train_if_needed(client, shot_id, options, cancel)
         result.analysis_s = time.monotonic() - started
         started = time.monotonic()
         regions = _face_regions(client, shot_id, options.params.face_index)
@@ -213,8 +218,10 @@ def _analyse(client: NedClient, shot_id: str, source: MediaSource, options: JobO
              cancel: threading.Event) -> bool:
     """Full analysis of the clip on the server; True when the server already had it."""
     info = source.info
+    neural = options.params.renderer is RendererKind.NEURAL
     known = None if options.reanalyse else client.get_shot(shot_id)
-    if known is not None and known.mode == ned_pb2.ShotInfo.MODE_FULL and known.frames_analysed == len(source):
+    if known is not None and known.mode == ned_pb2.ShotInfo.MODE_FULL and known.frames_analysed == len(source) \
+            and (known.has_neural_renderer or not neural):
         _check_faces(known, options)
         logger.info("analysis: reusing ned-server's analysis of %s", info.path.name)
         return True
@@ -222,7 +229,7 @@ def _analyse(client: NedClient, shot_id: str, source: MediaSource, options: JobO
     frames = ((float(f.index), f.image) for f in source.frames(exact=False))
     try:
         shot = client.analyse_shot(shot_id, frames, total_frames=len(source), cancel=cancel,
-                                   frame_rate=float(info.frame_rate),
+                                   frame_rate=float(info.frame_rate), keep_training_frames=neural,
                                    on_progress=lambda p: progress.update(p.frames_done, p.stage))
     except ServerError as exc:
         progress.abandon()
@@ -235,6 +242,24 @@ def _analyse(client: NedClient, shot_id: str, source: MediaSource, options: JobO
     progress.finish()
     _check_faces(shot, options)
     return False
+
+
+def _train_if_needed(client: NedClient, shot_id: str, options: JobOptions, cancel: threading.Event) -> None:
+    """Train the shot's neural renderer on the server unless it has one (progress over the budget)."""
+    if client.get_shot(shot_id).has_neural_renderer:
+        logger.info("neural renderer: reusing the one ned-server trained for this file")
+        return
+    progress = Progress("training", 1000, enabled=not options.quiet)
+    request = ned_pb2.TrainRendererRequest(shot_id=shot_id, time_budget_seconds=60.0 * options.train_minutes)
+    try:
+        for step in client.train_renderer(request):
+            if cancel.is_set():
+                raise KeyboardInterrupt
+            progress.update(int(1000 * step.fraction), step.stage)
+    except BaseException:
+        progress.abandon()
+        raise
+    progress.finish()
 
 
 def _check_faces(shot: ned_pb2.ShotInfo, options: JobOptions) -> None:

@@ -161,7 +161,8 @@ class NedClient:
 
     def analyse_shot(self, shot_id: str, frames: Iterable[tuple[float, np.ndarray]], total_frames: int = 0,
                      on_progress: Callable[[ned_pb2.AnalyzeShotProgress], None] | None = None,
-                     cancel: threading.Event | None = None, frame_rate: float = 0.0) -> ned_pb2.ShotInfo:
+                     cancel: threading.Event | None = None, frame_rate: float = 0.0,
+                     keep_training_frames: bool = False) -> ned_pb2.ShotInfo:
         """Stream a shot's frames for a full analysis; returns the stored ShotInfo.
 
         Args:
@@ -169,6 +170,7 @@ class NedClient:
             on_progress: called with every progress message.
             cancel: set it (from another thread) to stop; raises ServerError(CANCELLED).
             frame_rate: frames per second that map the times to seconds (0 = the server's default, 25).
+            keep_training_frames: keep face crops so the shot's neural renderer can be trained.
         """
 
         def requests() -> Iterator[ned_pb2.AnalyzeShotRequest]:
@@ -177,7 +179,8 @@ class NedClient:
                     return
                 yield ned_pb2.AnalyzeShotRequest(shot_id=shot_id if i == 0 else "", time=t,
                                                  frame=_frame_region(frame), total_frames=total_frames,
-                                                 replace=i == 0, frame_rate=frame_rate if i == 0 else 0.0)
+                                                 replace=i == 0, frame_rate=frame_rate if i == 0 else 0.0,
+                                                 keep_training_frames=keep_training_frames and i == 0)
 
         call = self._stub.AnalyzeShot(requests())
         finished = threading.Event()

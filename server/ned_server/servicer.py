@@ -22,6 +22,7 @@ from ned_server.config import MAX_MESSAGE_BYTES, ServerConfig
 from ned_server.convert import InvalidRequest, array_to_image, frame_from_proto, params_from_proto, rect_to_proto
 from ned_server.devices import available_renderers, describe_backends, describe_devices
 from ned_server.shots import AnalysisCancelled, ShotService
+from ned_server.training import TrainingBusy
 
 __all__ = ["EmotionDirectorServicer"]
 
@@ -31,6 +32,7 @@ _STATUS_OF = [  # most specific first
     (InvalidRequest, grpc.StatusCode.INVALID_ARGUMENT),
     (ValueError, grpc.StatusCode.INVALID_ARGUMENT),
     (AnalysisCancelled, grpc.StatusCode.CANCELLED),
+    (TrainingBusy, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (AnalysisMissing, grpc.StatusCode.FAILED_PRECONDITION),
     (ModelLoadError, grpc.StatusCode.FAILED_PRECONDITION),
     (NoFaceFound, grpc.StatusCode.FAILED_PRECONDITION),

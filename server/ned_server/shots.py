@@ -8,7 +8,7 @@ owns the per-shot caches that renders reuse (emotional baseline, warp triangulat
 from __future__ import annotations
 
 import logging
-import queue
+import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -19,15 +19,20 @@ import numpy as np
 from ned_models.analysis.results import SCHEMA_VERSION, ShotAnalysis
 from ned_models.analysis.shot import AnalysisCancelled, AnalysisOptions, analyse_shot
 from ned_models.edit import EditParams, RendererKind
-from ned_models.errors import AnalysisMissing, NedError
+from ned_models.errors import AnalysisMissing
 from ned_models.landmarks import inter_ocular_distance
+from ned_models.neural.neural_renderer import NeuralRenderer, RendererMemory
+from ned_models.neural.renderer_checkpoint import ONNX_NAME
+from ned_models.neural.renderer_data import DATA_DIR, TrainingSetWriter
 from ned_models.pipeline import FramePipeline, ShotRenderer
 from ned_models.tracking.tracker import TrackerOptions
 from ned_server._gen.ned.v1 import ned_pb2
 from ned_server.config import ServerConfig
 from ned_server.convert import FrameInput, InvalidRequest, frame_from_proto, rect_to_proto
 from ned_server.online import OnlineShots
+from ned_server.relay import Finished, relay
 from ned_server.shot_store import ShotRecord, ShotStore
+from ned_server.training import RecordingTracker, RendererJobs
 
 __all__ = ["ShotService", "RenderOutcome", "AnalysisCancelled", "DEFAULT_FRAME_RATE"]
 
@@ -71,6 +76,10 @@ class ShotService:
         self._online = OnlineShots(self._store, self._pipeline)
         self._cache_lock = threading.Lock()
         self._renderers: dict[str, tuple[int, ShotRenderer]] = {}  # shot -> (revision, renderer)
+        self._neural: dict[str, tuple[float, NeuralRenderer]] = {}  # shot -> (file mtime, renderer)
+        self._memories: dict[tuple[str, int], RendererMemory | None] = {}  # autoregressive state per face
+        self._jobs = RendererJobs()
+        self._device = config.device
 
     schema_version = SCHEMA_VERSION
 
@@ -91,7 +100,8 @@ class ShotService:
             shot_id=shot_id, mode=ned_pb2.ShotInfo.MODE_FULL if mode == "full" else ned_pb2.ShotInfo.MODE_ONLINE,
             frames_analysed=len(shot.times), first_time=_frames(shot.times[0], fps) if len(shot.times) else 0.0,
             last_time=_frames(shot.times[-1], fps) if len(shot.times) else 0.0, frame_width=shot.size_hw[1],
-            frame_height=shot.size_hw[0], revision=revision, schema_version=SCHEMA_VERSION, frame_rate=fps)
+            frame_height=shot.size_hw[0], revision=revision, schema_version=SCHEMA_VERSION, frame_rate=fps,
+            has_neural_renderer=(self._store.shot_dir(shot_id) / ONNX_NAME).is_file())
         for track in shot.faces:
             iod = _inter_ocular(track.landmarks[track.present])
             info.faces.add(face_index=track.index, frames_tracked=int(track.present.sum()), mean_face_size=iod)
@@ -117,8 +127,7 @@ class ShotService:
         shot_id = _check_shot_id(first.shot_id)
         fps = first.frame_rate or DEFAULT_FRAME_RATE
         total = max(first.total_frames, 0)
-        events: queue.Queue = queue.Queue()
-        started = time.monotonic()
+        started, last_sent = time.monotonic(), 0.0
 
         def frames() -> Iterator[tuple[float, np.ndarray]]:
             for n, request in enumerate(_chain(first, requests)):
@@ -127,56 +136,62 @@ class ShotService:
                     raise InvalidRequest(f"AnalyzeShot frame {n}: send whole frames, not a region")
                 yield request.time / fps, frame.pixels
 
-        def work() -> None:
-            try:
-                options = AnalysisOptions(tracker=TrackerOptions(pixel_aspect=first.frame.pixel_aspect or 1.0))
-                analysis = analyse_shot(frames(), options, progress=lambda n: events.put(("tracked", n)),
-                                        cancelled=is_cancelled)
-                events.put(("fitted", analysis))
-            except BaseException as exc:  # noqa: BLE001 - handed to the RPC thread
-                events.put(("error", exc))
-
-        threading.Thread(target=work, name=f"analyse {shot_id}", daemon=True).start()
-        last_sent = 0.0
-        while True:
-            kind, value = events.get()
-            if kind == "error":
-                raise value
-            if kind == "fitted":
+        for event in relay(lambda emit: self._analyse(shot_id, first, frames(), emit, is_cancelled),
+                           f"analyse {shot_id}"):
+            if isinstance(event, Finished):
+                analysis = event.value
                 break
             now = time.monotonic()
             if now - last_sent >= _PROGRESS_EVERY_S:
                 last_sent = now
-                yield _progress(shot_id, "tracking", value, total, value / max(now - started, 1e-6))
-        yield _progress(shot_id, "saving", len(value.times), total, 0.0)
+                yield _progress(shot_id, "tracking", event, total, event / max(now - started, 1e-6))
+        yield _progress(shot_id, "saving", len(analysis.times), total, 0.0)
         with self._store.locked(shot_id):
             self._online.forget(shot_id)
-            record = self._store.put(shot_id, value, mode="full", extra={"frame_rate": fps})
+            if not first.keep_training_frames:  # crops of an earlier analysis would not match this one
+                shutil.rmtree(self._store.shot_dir(shot_id) / DATA_DIR, ignore_errors=True)
+            record = self._store.put(shot_id, analysis, mode="full", extra={"frame_rate": fps})
             self._forget_caches(shot_id)
-        done = _progress(shot_id, "done", len(value.times), len(value.times),
-                         len(value.times) / max(time.monotonic() - started, 1e-6))
+        count = len(analysis.times)
+        done = _progress(shot_id, "done", count, count, count / max(time.monotonic() - started, 1e-6))
         done.shot.CopyFrom(self.info(shot_id))
-        logger.info("shot analysed", extra={"shot": shot_id, "frames": len(value.times),
-                                            "faces": len(value.faces), "revision": record.revision})
+        logger.info("shot analysed", extra={"shot": shot_id, "frames": count, "faces": len(analysis.faces),
+                                            "revision": record.revision})
         yield done
+
+    def _analyse(self, shot_id: str, first: ned_pb2.AnalyzeShotRequest, frames: Iterator[tuple[float, np.ndarray]],
+                 emit: Callable[[int], None], is_cancelled: Callable[[], bool]) -> ShotAnalysis:
+        """The analysis itself (worker thread); keeps training crops when the client asked for them."""
+        options = AnalysisOptions(tracker=TrackerOptions(pixel_aspect=first.frame.pixel_aspect or 1.0))
+        if not first.keep_training_frames:
+            return analyse_shot(frames, options, progress=emit, cancelled=is_cancelled)
+        with TrainingSetWriter(self._store.shot_dir(shot_id), expected_frames=max(first.total_frames, 0) or None,
+                               pixel_aspect=options.tracker.pixel_aspect) as writer:
+            return analyse_shot(frames, options, progress=emit, cancelled=is_cancelled,
+                                tracker=RecordingTracker(options.tracker, writer))
 
     # ------------------------------------------------------------------------------------ render
     def render(self, shot_id: str, frame_time: float, frame: FrameInput, params: EditParams,
                frame_rate: float = 0.0) -> RenderOutcome:
         diagnostics = ned_pb2.Diagnostics()
         timer = _StageTimer(diagnostics)
-        if params.renderer is RendererKind.NEURAL:
-            raise AnalysisMissing(f"shot {shot_id!r} has no trained neural renderer; train one first "
-                                  "(TrainRenderer) or choose the warp renderer")
         record = self._store.get(shot_id)
         result = None
+        if params.renderer is RendererKind.NEURAL:
+            if record is None or record.mode != "full":
+                raise AnalysisMissing(f"shot {shot_id!r} has no full analysis; the neural renderer needs the shot "
+                                      "analysed (with training frames) and trained first")
+            self._neural_renderer(shot_id)  # fails early, with what to do, when none is trained
         if record is not None and record.mode == "full":
             renderer = self._renderer(shot_id, record)
             seconds = frame_time / (frame_rate or _frame_rate_of(record))
             diagnostics.shot_revision = record.revision
             try:
                 with timer("render"):
-                    result = renderer.render(seconds, frame.pixels, frame.origin_xy, frame.render_scale, params)
+                    if params.renderer is RendererKind.NEURAL:
+                        result = self._render_neural(shot_id, renderer, seconds, frame, params)
+                    else:
+                        result = renderer.render(seconds, frame.pixels, frame.origin_xy, frame.render_scale, params)
                 analysed = True
             except AnalysisMissing:
                 if params.face_index >= len(record.analysis.faces):
@@ -202,15 +217,51 @@ class ShotService:
                 self._renderers[shot_id] = cached
             return cached[1]
 
+    def _render_neural(self, shot_id: str, renderer: ShotRenderer, seconds: float, frame: FrameInput,
+                       params: EditParams):
+        """One frame through the shot's neural renderer, carrying its autoregressive memory."""
+        neural = self._neural_renderer(shot_id)
+        key = (shot_id, params.face_index)
+        with self._cache_lock:
+            memory = self._memories.get(key)
+        result, memory = renderer.render_neural(neural, memory, seconds, frame.pixels, frame.origin_xy,
+                                                frame.render_scale, params)
+        with self._cache_lock:
+            self._memories[key] = memory
+        return result
+
+    def _neural_renderer(self, shot_id: str) -> NeuralRenderer:
+        path = self._store.shot_dir(shot_id) / ONNX_NAME
+        if not path.is_file():
+            raise AnalysisMissing(f"shot {shot_id!r} has no trained neural renderer; train one first "
+                                  "(TrainRenderer, or ned-emotion --renderer neural) or choose the warp renderer")
+        stamp = path.stat().st_mtime
+        with self._cache_lock:
+            cached = self._neural.get(shot_id)
+        if cached is None or cached[0] != stamp:
+            cached = (stamp, NeuralRenderer.load(path.parent, device=self._device))
+            with self._cache_lock:
+                self._neural[shot_id] = cached
+        return cached[1]
+
     def _forget_caches(self, shot_id: str) -> None:
         with self._cache_lock:
             self._renderers.pop(shot_id, None)
+            self._neural.pop(shot_id, None)
+            for key in [k for k in self._memories if k[0] == shot_id]:
+                del self._memories[key]
 
     # ------------------------------------------------------------------------------------ training
     def train_renderer(self, request: ned_pb2.TrainRendererRequest,
                        is_cancelled: Callable[[], bool]) -> Iterator[ned_pb2.TrainProgress]:
-        raise NedError("neural renderer training is not available in this server build")
-        yield  # pragma: no cover - makes this a generator
+        """Train the shot's neural renderer from the crops its analysis kept; stream progress."""
+        shot_id = _check_shot_id(request.shot_id)
+        record = self._store.get(shot_id)
+        if record is None or record.mode != "full":
+            raise AnalysisMissing(f"shot {shot_id!r} needs a full analysis with training frames before training")
+        yield from self._jobs.train(shot_id, record.analysis, self._store.shot_dir(shot_id), request, is_cancelled)
+        with self._cache_lock:
+            self._neural.pop(shot_id, None)
 
 
 class _StageTimer:

@@ -57,6 +57,10 @@ class Melt:
             argv += ["-filter", service, *[f"{k}={v}" for k, v in (params or {}).items()]]
         argv += ["-consumer", f"avformat:{out_path}", "f=rawvideo", "pix_fmt=rgba", "real_time=0"]
         result = subprocess.run(argv, env=self.env, capture_output=True, text=True, timeout=timeout)
+        if result.returncode == 0 and not (out_path.exists() and out_path.stat().st_size):
+            # Seen once under heavy load: melt exited 0 having written nothing and said nothing (its
+            # consumer never started). One more run tells that apart from a real failure.
+            result = subprocess.run(argv, env=self.env, capture_output=True, text=True, timeout=timeout)
         if result.returncode != 0:
             raise RuntimeError(f"melt exited {result.returncode}: {' '.join(argv)}\n{result.stderr[-3000:]}")
         raw = np.fromfile(out_path, np.uint8) if out_path.exists() else np.zeros(0, np.uint8)

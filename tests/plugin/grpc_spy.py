@@ -31,6 +31,7 @@ class Exchange:
     replies: list[Any] = field(default_factory=list)
     code: grpc.StatusCode = grpc.StatusCode.OK
     details: str = ""
+    ended: threading.Event = field(default_factory=threading.Event)  # set once code and details are final
 
 
 def _light(message_class: type, raw: bytes) -> Any:
@@ -100,15 +101,17 @@ class GrpcSpy:
                 (True, False): "stream_unary", (True, True): "stream_stream"}
         call_factory = getattr(self._channel, kind[(method.client_streaming, method.server_streaming)])(path)
         timeout = context.time_remaining()
+        if method.server_streaming:
+            return self._relay_stream(call_factory(requests, timeout=timeout), out_cls, exchange, context)
         try:
-            if method.server_streaming:
-                return self._relay_stream(call_factory(requests, timeout=timeout), out_cls, exchange, context)
             reply = call_factory(requests, timeout=timeout)
             exchange.replies.append(_light(out_cls, reply))
             return reply
         except grpc.RpcError as e:
             exchange.code, exchange.details = e.code(), e.details() or ""
             context.abort(e.code(), e.details() or "")
+        finally:
+            exchange.ended.set()
 
     @staticmethod
     def _tee(stream: Iterator[bytes], in_cls: type, exchange: Exchange) -> Iterator[bytes]:
@@ -127,6 +130,8 @@ class GrpcSpy:
             exchange.code, exchange.details = e.code(), e.details() or ""
             if e.code() != grpc.StatusCode.CANCELLED:
                 context.abort(e.code(), e.details() or "")
+        finally:
+            exchange.ended.set()
 
 
 class _Handler(grpc.GenericRpcHandler):

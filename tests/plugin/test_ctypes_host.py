@@ -58,15 +58,6 @@ def host(plugin_bundle: Path) -> Iterator[OfxHost]:
         yield h
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NedServerProcess]:
-    """One ned-server for the tests that do not stop it (starting one takes seconds)."""
-    root = tmp_path_factory.mktemp("module-server")
-    process = NedServerProcess(root / "cache", root / "ned-server.log").start()
-    yield process
-    process.kill()
-
-
 @pytest.fixture
 def spy(server: NedServerProcess) -> Iterator[GrpcSpy]:
     with GrpcSpy(server.address) as s:

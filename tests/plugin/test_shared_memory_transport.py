@@ -22,7 +22,6 @@ import pytest
 from ned_server._gen.ned.v1 import ned_pb2
 
 from tests.hosts.ofx_host import OfxHost
-from tests.hosts.server_process import NedServerProcess
 from tests.plugin.frames import as_depth, differing_pixels, read_rgba_frames
 from tests.plugin.grpc_spy import GrpcSpy
 
@@ -62,14 +61,6 @@ def talking(media_dir: Path) -> list[np.ndarray]:
 def host(plugin_bundle: Path) -> Iterator[OfxHost]:
     with OfxHost(plugin_bundle, PLUGIN_ID) as h:
         yield h
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NedServerProcess]:
-    root = tmp_path_factory.mktemp("shm-server")
-    process = NedServerProcess(root / "cache", root / "ned-server.log").start()
-    yield process
-    process.kill()
 
 
 def _instance(host: OfxHost, address: str):

@@ -22,19 +22,24 @@ from ned_models.edit import EditParams, Emotion, RendererKind
 pytestmark = pytest.mark.media
 
 CLIP_FRAMES = 40
+TRAINING_FRAMES = 100  # renderer training holds out blocks of 10 frames, one block in 8
+
+
+def _decode(path, count):
+    frames = []
+    with av.open(str(path)) as container:
+        for frame in container.decode(video=0):
+            rgb = frame.to_ndarray(format="rgb24")
+            frames.append(np.dstack([rgb, np.full(rgb.shape[:2], 255, np.uint8)]))
+            if len(frames) == count:
+                break
+    return frames
 
 
 @pytest.fixture(scope="module")
 def clip(media_dir):
     """The first frames of a real talking clip (700x700, 30 fps), RGBA uint8."""
-    frames = []
-    with av.open(str(media_dir / "talking" / "retalking_4.mp4")) as container:
-        for frame in container.decode(video=0):
-            rgb = frame.to_ndarray(format="rgb24")
-            frames.append(np.dstack([rgb, np.full(rgb.shape[:2], 255, np.uint8)]))
-            if len(frames) == CLIP_FRAMES:
-                break
-    return frames
+    return _decode(media_dir / "talking" / "retalking_4.mp4", CLIP_FRAMES)
 
 
 def _analyse(client: NedClient, shot: str, frames) -> ned_pb2.ShotInfo:
@@ -182,3 +187,37 @@ def test_logs_are_structured_json_when_asked(ned_server_factory):
     lines = [json.loads(line) for line in server.log_path.read_text().splitlines() if line.startswith("{")]
     assert any(entry["msg"] == "ned-server listening" and "address" in entry for entry in lines)
     assert os.path.getsize(server.log_path) > 0
+
+
+def test_neural_renderer_trains_and_renders_through_the_server(ned_server, media_dir):
+    shot = "neural-trained@700x700"
+    clip = _decode(media_dir / "talking" / "retalking_4.mp4", TRAINING_FRAMES)
+    with NedClient(ned_server.address, timeout=600) as client:
+        client.analyse_shot(shot, ((float(i), f) for i, f in enumerate(clip)), total_frames=len(clip),
+                            frame_rate=30.0, keep_training_frames=True)
+        stages = [p.stage for p in client.train_renderer(ned_pb2.TrainRendererRequest(
+            shot_id=shot, time_budget_seconds=20, device="cpu"))]
+        assert stages[0] == "preparing" and "training" in stages and stages[-1] == "done"
+        assert client.get_shot(shot).has_neural_renderer
+        params = EditParams(emotion=Emotion.SURPRISED, intensity=1.0, renderer=RendererKind.NEURAL)
+        frame = _as_float(clip[20])
+        rendered = client.render_frame(shot, 20.0, frame, params, frame_rate=30.0, want_alpha=True)
+    assert rendered.diagnostics.face_found and rendered.patch is not None
+    x, y = rendered.placement_xy
+    h, w = rendered.patch.shape[:2]
+    outside = np.ones(frame.shape[:2], bool)
+    outside[y:y + h, x:x + w] = False
+    out = rendered.apply(frame)
+    assert np.array_equal(out[outside], frame[outside])
+    untouched = rendered.alpha == 0
+    assert np.array_equal(rendered.patch[untouched], frame[y:y + h, x:x + w][untouched])
+    assert np.abs(out - frame).max() > 0.01
+
+
+def test_training_needs_the_analysis_to_have_kept_frames(ned_server, clip):
+    with NedClient(ned_server.address) as client:
+        _analyse(client, "no-frames@700x700", clip[:10])
+        with pytest.raises(ServerError) as err:
+            list(client.train_renderer(ned_pb2.TrainRendererRequest(shot_id="no-frames@700x700",
+                                                                    time_budget_seconds=5)))
+    assert err.value.code == grpc.StatusCode.FAILED_PRECONDITION and "keep_training_frames" in err.value.detail

@@ -16,6 +16,13 @@ PropertySet Clip::properties() const {
   return PropertySet(props);
 }
 
+OfxRectD Clip::regionOfDefinition(OfxTime time) const {
+  OfxRectD rect{};
+  check(suites().imageEffect->clipGetRegionOfDefinition(handle_, time, &rect),
+        std::string("reading the region of definition of clip ") + name_);
+  return rect;
+}
+
 ClipImage::ClipImage(const Clip& clip, OfxTime time) {
   const OfxStatus status = suites().imageEffect->clipGetImage(clip.handle(), time, nullptr, &handle_);
   if (status != kStatOK || handle_ == nullptr) {

@@ -13,6 +13,9 @@ class Clip {
   const char* name() const { return name_; }
   OfxImageClipHandle handle() const { return handle_; }
   PropertySet properties() const;
+  // The clip's region of definition at `time`, in canonical coordinates (render scale 1, x scaled
+  // by the pixel aspect ratio).
+  OfxRectD regionOfDefinition(OfxTime time) const;
 
  private:
   const char* name_;

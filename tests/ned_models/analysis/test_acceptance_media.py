@@ -52,8 +52,9 @@ def test_reprojection_error_of_the_fit(talking):
 
 
 @pytest.mark.xfail(strict=True, reason="known shortfall, see the analysis report: tpsmm_driving's halves differ by "
-                   "2.5% IOD (brows held raised through most of its second half count as a static expression "
-                   "there, not in the first half); the other 13 clips are at 0.5-2.0%")
+                   "2.5% IOD; its held brow raise is now read as an expression in the second half, but the two "
+                   "halves' identities still differ by a pose-dependent distortion of the whole face (the head "
+                   "turns differently in each half); the other 13 clips are at 0.4-1.9%")
 def test_identity_is_stable_over_the_shot(talking):
     model = load_face_model()
     spread = {name: identity_halves(model, shot.faces[0]) for name, (shot, _) in talking.items()}
@@ -72,9 +73,10 @@ def test_smoothing_halves_the_jitter(talking):
     assert max(ratios.values()) <= 0.5, ratios
 
 
-@pytest.mark.xfail(strict=True, reason="known shortfall, see the analysis report: >= 0.9 on 7 of 14 clips, "
-                   "min 0.80 (retalking_5); frame-by-frame review shows dlib's inner lips losing open lips over "
-                   "teeth and failing on some frames, and ours under-reading smiles that show the teeth")
+@pytest.mark.xfail(strict=True, reason="known shortfall, see the analysis report: >= 0.9 on 9 of 14 clips, "
+                   "min 0.81 (retalking_5, tpsmm_driving); frame-by-frame review: dlib reads lips parted over teeth "
+                   "as closed, ours over-reads small rounded openings (liveportrait_d10) and under-reads lips "
+                   "parted just enough to show the teeth (tpsmm_driving)")
 def test_speech_channel_agrees_with_an_independent_landmarker(talking):
     correlations = {name: aperture_correlation(shot.faces[0], dlib) for name, (shot, dlib) in talking.items()}
     values = np.array(list(correlations.values()))
@@ -82,7 +84,7 @@ def test_speech_channel_agrees_with_an_independent_landmarker(talking):
 
 
 def test_speech_channel_tracks_the_independent_landmarker_closely(talking):
-    """What holds today (the bar above is not met yet): every clip >= 0.75, half of them >= 0.9."""
+    """What holds today (the bar above is not met yet): every clip >= 0.8, 9 of them >= 0.9."""
     correlations = {name: aperture_correlation(shot.faces[0], dlib) for name, (shot, dlib) in talking.items()}
     values = np.array(list(correlations.values()))
-    assert (values >= 0.9).sum() >= 7 and values.min() >= 0.75, correlations
+    assert (values >= 0.9).sum() >= 9 and values.min() >= 0.8, correlations

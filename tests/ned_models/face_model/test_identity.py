@@ -11,10 +11,15 @@ from ned_models.face_model.identity import fit_identity, residual_basis
 from ned_models.face_model.pose import HeadPose
 
 
-def _shot(model, static, frames=60, seed=0):
-    """A face that differs from the template at rest, talks, and holds `static` activations."""
+def _shot(model, static, frames=60, seed=0, spread=0.3):
+    """A face that differs from the template at rest, talks, and holds `static` activations.
+
+    `spread` is the standard deviation of the identity-unit coefficients: 0.3 moves the rest-shape
+    cues about as much as real faces at rest differ (`rest_shape.CUE_SPREAD`); far beyond that a face
+    reads as holding an expression, by design.
+    """
     rng = np.random.default_rng(seed)
-    face = rng.normal(0, 0.6, len(model.identity_basis))
+    face = rng.normal(0, spread, len(model.identity_basis))
     identity = model.template + np.tensordot(face, model.identity_basis, axes=1)
     points = []
     for k in range(frames):

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from ned_models.face_model.identity import static_expression
 from ned_models.face_model.morphable import build_face_model
+from ned_models.face_model.rest_shape import NEUTRAL, measure
 from ned_models.face_model.template import IRIS_RADIUS, blank_inputs, mirror_pairs, to_model_frame
 from ned_models.landmarks import (
     CHIN,
@@ -12,6 +15,7 @@ from ned_models.landmarks import (
     LOWER_INNER_LIP_MID,
     MOUTH_LEFT_CORNER,
     MOUTH_RIGHT_CORNER,
+    NOSE_TIP,
     RIGHT_IRIS,
     UPPER_INNER_LIP_MID,
 )
@@ -45,12 +49,20 @@ def test_template_is_symmetric_and_normalised(model):
 
 
 def test_template_looks_neutral(model):
+    """The template is a face at rest as the landmark model draws real faces (`rest_shape.NEUTRAL`)."""
     t = model.template
     assert abs(t[LOWER_INNER_LIP_MID, 1] - t[UPPER_INNER_LIP_MID, 1]) < 1e-3  # lips closed
-    assert abs((t[145, 1] - t[159, 1]) - 0.15) < 5e-3  # eyes open, relaxed
-    assert abs((t[MOUTH_LEFT_CORNER, 0] - t[MOUTH_RIGHT_CORNER, 0]) - 0.78) < 5e-3
-    assert abs(t[CHIN, 1] - 1.6) < 5e-3
+    assert abs((t[145, 1] - t[159, 1]) - 0.13) < 5e-3  # eyes open, relaxed
+    assert abs((t[MOUTH_LEFT_CORNER, 0] - t[MOUTH_RIGHT_CORNER, 0]) - 0.71) < 5e-3
+    assert abs((t[CHIN, 1] - t[NOSE_TIP, 1]) - 1.0) < 5e-3
     assert t[1, 2] < t[234, 2]  # the nose is nearer the camera than the face's side
+    for name, norm in NEUTRAL.items():
+        assert measure(name, t) == pytest.approx(norm, abs=1e-3), name
+
+
+def test_template_reads_as_no_expression(model):
+    kept = np.zeros(len(model.basis), dtype=bool)
+    np.testing.assert_allclose(static_expression(model, np.zeros_like(model.template), kept), 0.0, atol=1e-3)
 
 
 def test_build_is_reproducible(model):

@@ -8,7 +8,7 @@ import pytest
 
 from ned_models import landmarks as L
 from ned_models.render import WarpTopology, build_topology, dense_warp_field, warp_image
-from ned_models.render.field import corner_jacobians
+from ned_models.render.field import corner_jacobians, fold_guard
 from tests.ned_models.render.conftest import CENTRE, FRAME_HW, IOD, smile, textured_frame
 from tests.ned_models.render.synthetic_face import synthetic_face
 
@@ -99,6 +99,18 @@ def test_fold_guard_keeps_a_safe_edit_untouched(face: np.ndarray, topology: Warp
     gentle = dense_warp_field(face, smile(face, 0.04), topology, BOUNDS, feather=0.12)
     unguarded = dense_warp_field(face, smile(face, 0.04), topology, BOUNDS, feather=0.12, min_jacobian=1e-6)
     assert np.array_equal(gentle.displacement, unguarded.displacement)
+
+
+def test_fold_guard_cures_a_local_fold_without_weakening_the_edit() -> None:
+    """A lift that stops abruptly (as a raised lid meets a brow) folds along its edge; the
+    guard smooths that edge and leaves the lift's size, instead of scaling the whole field down."""
+    field = np.zeros((60, 60, 2), np.float32)
+    field[20:40, 24:36, 1] = 10.0  # 10 px over a 3 px node spacing: a step of 3 cells
+    guarded = fold_guard(field, 3, 0.2)
+    assert corner_jacobians(field, 3).min() < 0.2 <= corner_jacobians(guarded, 3).min()
+    assert np.abs(guarded).max() > 0.8 * 10.0
+    assert np.linalg.norm(guarded) > 0.8 * np.linalg.norm(field)  # a uniform scale-down kept 24%
+    assert np.array_equal(guarded[:8], field[:8]), "nodes far from the fold must stay as they were"
 
 
 def _eye_frame(face: np.ndarray, radius: float) -> np.ndarray:
