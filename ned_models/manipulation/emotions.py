@@ -48,9 +48,9 @@ ACTED_PROFILES: MappingProxyType[Emotion, MappingProxyType[AU, float]] = Mapping
     }.items()})
 
 # At the acted level the warp renderer's edit is a caricature on many faces (the mouth stretched flat,
-# the lip corners dragged) and dlib's identity distance passes 0.35 on 7 of 9 talking clips. At three
-# quarters the faces stay photographic (side-by-side review of the talking clips), so that is what
-# intensity 1 means; the acted level stays within the intensity range.
+# the lip corners dragged: side-by-side review of the talking clips). At three quarters the faces
+# still look photographic, so that is what intensity 1 means; the acted level stays within the
+# intensity range.
 NATURAL_SHARE = 0.75
 ACTED_INTENSITY = 1.0 / NATURAL_SHARE
 PROFILES: MappingProxyType[Emotion, MappingProxyType[AU, float]] = MappingProxyType({
