@@ -45,7 +45,8 @@ class EditParams:
 
     Attributes:
         emotion: the target emotion.
-        intensity: 0 = the source, 1 = a clearly acted emotion (MEAD level 3), up to 1.5.
+        intensity: 0 = the source, 1 = a clear but natural expression, about 1.33 the acted level
+            (MEAD level 3; `manipulation.emotions.ACTED_INTENSITY`), up to 1.5.
         mouth_preservation: 1 = inner-lip aperture and jaw follow the source; 0 = the mouth is free.
         face_index: 0 = the largest face of the shot.
         renderer: how the edited face is drawn.

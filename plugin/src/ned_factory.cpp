@@ -58,8 +58,9 @@ void defineEditParams(const ofx::ParamSetDescriptor& params) {
   p.setInt(ofx::kParamPropAnimates, 1);
 
   defineDouble(params, {kParamIntensity, "Intensity",
-                        "How strongly the emotion shows: 0 = the source, 1 = clearly acted, up to 1.5.", 1.0, 0.0,
-                        1.5});
+                        "How strongly the emotion shows: 0 = the source, 1 = clear but natural, about 1.33 = "
+                        "acted, up to 1.5.",
+                        1.0, 0.0, 1.5});
   defineDouble(params, {kParamMouth, "Mouth preservation",
                         "1 = lip opening and jaw follow the source's speech exactly; 0 = free.", 1.0, 0.0, 1.0});
 

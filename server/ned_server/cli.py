@@ -116,7 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
                    + "}", help="the emotion to show")
     amount = p.add_mutually_exclusive_group()
     amount.add_argument("--intensity", type=_ranged("intensity", *INTENSITY_RANGE), default=1.0, metavar="X",
-                        help="0 = the source, 1 = a clearly acted emotion, up to 1.5 (default 1)")
+                        help="0 = the source, 1 = a clear but natural expression, about 1.33 = acted "
+                             "(MEAD level 3), up to 1.5 (default 1)")
     amount.add_argument("--keyframes", type=_keyframes, metavar="KEYS",
                         help='keyed intensity, e.g. "0:0,1.5s:1,4s:0.3" (TIME in frames or seconds with s); '
                              "smooth, never overshooting, held before the first and after the last key")

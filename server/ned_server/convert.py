@@ -127,25 +127,20 @@ def frame_from_proto(frame: ned_pb2.FrameRegion, buffer: memoryview | None = Non
 
 
 def params_from_proto(params: ned_pb2.EffectParams) -> EditParams:
-    """Validate the effect parameters (ranges as the plugin exposes them)."""
+    """The effect parameters, validated (the ranges are `EditParams`'s, as the plugin exposes them)."""
     if params.emotion not in ned_pb2.Emotion.values():
         raise InvalidRequest(f"params.emotion {params.emotion} is not one of the 7 NED labels (0..6)")
-    if not 0.0 <= params.intensity <= 1.5:
-        raise InvalidRequest(f"params.intensity {params.intensity:g} out of range 0..1.5")
-    if not 0.0 <= params.mouth_preservation <= 1.0:
-        raise InvalidRequest(f"params.mouth_preservation {params.mouth_preservation:g} out of range 0..1")
-    if params.face_index < 0:
-        raise InvalidRequest(f"params.face_index {params.face_index} must be >= 0")
-    if not 0.0 <= params.feather <= 1.0:
-        raise InvalidRequest(f"params.feather {params.feather:g} out of range 0..1")
     renderer = {ned_pb2.RENDERER_UNSPECIFIED: RendererKind.WARP, ned_pb2.RENDERER_WARP: RendererKind.WARP,
                 ned_pb2.RENDERER_NEURAL: RendererKind.NEURAL, ned_pb2.RENDERER_PASSTHROUGH: RendererKind.PASSTHROUGH,
                 ned_pb2.RENDERER_DEBUG: RendererKind.DEBUG}.get(params.renderer)
     if renderer is None:
         raise InvalidRequest(f"params.renderer {params.renderer} is unknown")
-    return EditParams(emotion=Emotion(params.emotion), intensity=params.intensity,
-                      mouth_preservation=params.mouth_preservation, face_index=params.face_index,
-                      renderer=renderer, feather=params.feather)
+    try:  # EditParams owns the ranges
+        return EditParams(emotion=Emotion(params.emotion), intensity=params.intensity,
+                          mouth_preservation=params.mouth_preservation, face_index=params.face_index,
+                          renderer=renderer, feather=params.feather)
+    except ValueError as exc:
+        raise InvalidRequest(f"params: {exc}") from None
 
 
 def rect_to_proto(x: int, y: int, width: int, height: int) -> ned_pb2.Rect:
