@@ -38,7 +38,8 @@ WARMUP_FRAMES = 10
 _FIT_STAGES = {"fit_identity": "identity fit (per shot)", "_fit_frames": "3D fit, per frame",
                "_with_residual": "residual basis (per shot)", "smooth_zero_phase": "smoothing",
                "adaptive_sigma": "smoothing"}
-_TRACK_STAGES = ("detection", "landmarks", "iris", "scene cut")
+_TRACK_STAGES = ("detection", "landmarks", "lip refinement", "iris", "scene cut")
+_TRACKER_CALLS = {"refine_inner_lips": "lip refinement"}  # tracker functions, by the name it calls them
 ANALYSIS_STAGES = ("total", *_TRACK_STAGES, "tracking, other", "identity fit (per shot)", "3D fit, per frame",
                    "residual basis (per shot)", "smoothing", "fit, other")
 
@@ -79,8 +80,9 @@ def _analyse_timed(clip: Clip, clock: StageClock, tracker: FaceTracker, model: F
                    missing: set[str]) -> ShotAnalysis:
     clock.reset()
     with clock.timing_functions(face_track_module, _FIT_STAGES) as absent, \
-            clock.timing_functions(shot_module, {"fit_face": "fit_face"}) as absent_shot:
-        missing.update(absent + absent_shot)
+            clock.timing_functions(shot_module, {"fit_face": "fit_face"}) as absent_shot, \
+            clock.timing_functions(tracker_module, _TRACKER_CALLS) as absent_tracker:
+        missing.update(absent + absent_shot + absent_tracker)
         start = time.perf_counter()
         analysis = analyse_shot(clip.timed(), tracker=tracker, model=model)
         clock.seconds["total"] = time.perf_counter() - start

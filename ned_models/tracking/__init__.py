@@ -1,1 +1,2 @@
-"""Face tracking: BlazeFace detection, 468-point landmarks, irises, per-shot tracking, smoothing."""
+"""Face tracking: BlazeFace detection, 468-point landmarks, inner-lip refinement, irises, per-shot
+tracking, smoothing."""

@@ -20,6 +20,7 @@ from ned_models.tracking.landmarks import (
     roi_from_detection,
     roi_from_landmarks,
 )
+from ned_models.tracking.lips import refine_inner_lips
 from ned_models.tracking.scene_cut import SceneCutDetector
 
 __all__ = ["TrackerOptions", "TrackedFace", "TrackedFrame", "FaceTracker"]
@@ -126,7 +127,7 @@ class FaceTracker:
         detected = self._acquire(frame, followed) if need_detection else set()
         self._since_detection = 0 if need_detection else self._since_detection + 1
         self._tracks = {i: m.points for i, m in followed.items()}
-        faces = self._with_irises(frame, followed, detected)
+        faces = self._refined(frame, followed, detected)
         return TrackedFrame(time=time, faces=faces, scene_cut=cut)
 
     def _follow(self, frame: np.ndarray) -> dict[int, MeshResult]:
@@ -188,10 +189,13 @@ class FaceTracker:
             index += 1
         return index
 
-    def _with_irises(self, frame: np.ndarray, followed: dict[int, MeshResult],
-                     detected: set[int]) -> tuple[TrackedFace, ...]:
+    def _refined(self, frame: np.ndarray, followed: dict[int, MeshResult],
+                 detected: set[int]) -> tuple[TrackedFace, ...]:
+        """The faces' final points: inner lips moved to the lip edges, irises added."""
+        par = self.options.pixel_aspect
         indices = sorted(followed)
-        points = self._iris.run(frame, [followed[i].points for i in indices], self.options.pixel_aspect)
+        meshes = [refine_inner_lips(frame, followed[i].points, par) for i in indices]
+        points = self._iris.run(frame, meshes, par)
         return tuple(TrackedFace(index=i, points=p, confidence=followed[i].presence, detected=i in detected)
                      for i, p in zip(indices, points, strict=True))
 

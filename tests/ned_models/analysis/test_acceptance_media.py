@@ -51,10 +51,10 @@ def test_reprojection_error_of_the_fit(talking):
     assert max(medians.values()) < 0.015, medians
 
 
-@pytest.mark.xfail(strict=True, reason="known shortfall, see the analysis report: tpsmm_driving's halves differ by "
-                   "2.5% IOD; its held brow raise is now read as an expression in the second half, but the two "
-                   "halves' identities still differ by a pose-dependent distortion of the whole face (the head "
-                   "turns differently in each half); the other 13 clips are at 0.4-1.9%")
+@pytest.mark.xfail(strict=True, reason="known shortfall: tpsmm_driving's halves differ by 2.6% IOD (the other 13 "
+                   "clips 0.4-1.9%); its second half is turned ~8 deg and pitched ~5 deg more than the first, and the "
+                   "tracker's depth reads too shallow on it: z x 1.2 (the scale a rigid-consistency check over its "
+                   "frames picks) gives 1.85%, but no one scale suits every clip (KatieHill_000 rises to 2.4%)")
 def test_identity_is_stable_over_the_shot(talking):
     model = load_face_model()
     spread = {name: identity_halves(model, shot.faces[0]) for name, (shot, _) in talking.items()}
@@ -73,10 +73,10 @@ def test_smoothing_halves_the_jitter(talking):
     assert max(ratios.values()) <= 0.5, ratios
 
 
-@pytest.mark.xfail(strict=True, reason="known shortfall, see the analysis report: >= 0.9 on 9 of 14 clips, "
-                   "min 0.81 (retalking_5, tpsmm_driving); frame-by-frame review: dlib reads lips parted over teeth "
-                   "as closed, ours over-reads small rounded openings (liveportrait_d10) and under-reads lips "
-                   "parted just enough to show the teeth (tpsmm_driving)")
+@pytest.mark.xfail(strict=True, reason="known shortfall: >= 0.9 on 10 of 14 clips, min 0.81 (retalking_5); "
+                   "liveportrait_d10 0.85, tpsmm_driving 0.85, liveportrait_d20 0.88. Frame-by-frame review: dlib "
+                   "reads lips parted over the teeth as closed (its lower lip sits on the teeth' edge), ours "
+                   "over-reads small rounded openings (liveportrait_d10)")
 def test_speech_channel_agrees_with_an_independent_landmarker(talking):
     correlations = {name: aperture_correlation(shot.faces[0], dlib) for name, (shot, dlib) in talking.items()}
     values = np.array(list(correlations.values()))
@@ -84,7 +84,7 @@ def test_speech_channel_agrees_with_an_independent_landmarker(talking):
 
 
 def test_speech_channel_tracks_the_independent_landmarker_closely(talking):
-    """What holds today (the bar above is not met yet): every clip >= 0.8, 9 of them >= 0.9."""
+    """What holds today (the bar above is not met yet): every clip >= 0.8, 10 of them >= 0.9."""
     correlations = {name: aperture_correlation(shot.faces[0], dlib) for name, (shot, dlib) in talking.items()}
     values = np.array(list(correlations.values()))
-    assert (values >= 0.9).sum() >= 9 and values.min() >= 0.8, correlations
+    assert (values >= 0.9).sum() >= 10 and values.min() >= 0.8, correlations

@@ -1,0 +1,108 @@
+"""Inner-lip refinement on a mouth crop: move the mesh model's inner-lip points onto the lip edges.
+
+Why: the 468-point model sees the whole face at 192 px, and its inner-lip line is a few pixels off
+where it matters most for speech: lips parted just enough to show the teeth read as nearly closed,
+and on a wide open mouth the lower inner-lip points sit inside the teeth. In a crop that puts the
+mouth at `_CROP` px, the inner edge of a lip is where its redness (CIELAB a*) gives way to teeth,
+tongue shadow or the dark of the mouth. Each inner-lip point searches along the mouth's vertical,
+within a fraction of its lip's thickness, for the strongest edge of that polarity, and moves part of
+the way there when the edge is clear. Where no clear edge is found (lips pressed together, pale
+lips, a moustache) the point stays where the model put it.
+
+Measured on the 14 talking clips against dlib's 68-point inner lips (Pearson of the analysis'
+aperture, all frames): r >= 0.9 on 10 clips instead of 9, tpsmm_driving 0.817 -> 0.845, AlexandriaOcasioCortez
+0.874 -> 0.902, liveportrait_d13 0.908 -> 0.937. Moving the points all the way to the edge, or searching
+further, agrees less (dlib puts the lower lip on the teeth' edge when the lips are parted over the teeth).
+Known limit: on pursed lips around a small round opening the mesh model puts the inner ring near the
+lips' outer edge, beyond this local search (liveportrait_d10); searching inwards as far as the mouth's
+middle line instead catches teeth and tongue edges and agrees less (7 clips at r >= 0.9).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ned_models.landmarks import LIPS_INNER, LIPS_OUTER, MOUTH_LEFT_CORNER, MOUTH_RIGHT_CORNER
+from ned_models.tracking.crops import RotatedRect, apply_transform, crop_from_frame, warp_crop
+
+__all__ = ["refine_inner_lips", "UPPER_INNER", "LOWER_INNER"]
+
+_CROP = 128              # crop side; the mouth spans 1 / _MOUTH_SPAN of it
+_MOUTH_SPAN = 1.25       # crop side over mouth width
+_SEARCH = 0.5            # search +- this fraction of the lip's thickness around the model's point
+_MIN_EDGE = 1.5          # a* change per crop pixel below which an edge is not trusted
+_STEP = 0.5              # fraction of the way to the edge a point moves
+_COLUMN = 2              # profiles average columns x - _COLUMN .. x + _COLUMN
+_BLUR_SIGMA = 1.0        # crop pixels
+
+# The inner lip ring and the outer one run in step (corner, lower lip, corner, upper lip), so the
+# point at the same position in the outer ring is the same lip's outer edge above or below it.
+_OUTER_OF = dict(zip(LIPS_INNER, LIPS_OUTER, strict=True))
+LOWER_INNER = LIPS_INNER[1:10]   # 95 ... 324, left to right in the subject's frame
+UPPER_INNER = LIPS_INNER[11:]    # 415 ... 191
+
+
+def refine_inner_lips(frame: np.ndarray, points: np.ndarray, pixel_aspect: float = 1.0) -> np.ndarray:
+    """Return a copy of (468+, 3) frame-pixel landmarks with the inner-lip points moved to the lip edges.
+
+    Args:
+        frame: (H, W, 3 or 4) RGB(A) uint8, uint16 or float32.
+        points: the mesh model's landmarks for one face (frame pixels, z untouched).
+        pixel_aspect: width / height of a frame pixel.
+    """
+    transform = crop_from_frame(_mouth_rect(points, pixel_aspect), _CROP, pixel_aspect)
+    crop = warp_crop(frame, transform, _CROP)
+    redness = cv2.GaussianBlur(cv2.cvtColor(crop, cv2.COLOR_RGB2Lab)[:, :, 1], (0, 0), _BLUR_SIGMA)
+    slope = np.gradient(redness, axis=0)
+    in_crop = apply_transform(transform, points[:, :2])
+    moved = in_crop.copy()
+    for indices, sign in ((UPPER_INNER, -1.0), (LOWER_INNER, 1.0)):  # lip -> mouth: a* falls, then rises
+        for i in indices:
+            x, y = in_crop[i]
+            thickness = max(abs(y - in_crop[_OUTER_OF[i], 1]), 2.0)
+            edge = _edge(slope, x, y - _SEARCH * thickness, y + _SEARCH * thickness, sign)
+            if edge is not None:
+                moved[i, 1] = y + _STEP * (edge - y)
+    _keep_lips_apart(moved)
+    changed = [i for i in UPPER_INNER + LOWER_INNER if moved[i, 1] != in_crop[i, 1]]
+    out = np.array(points, dtype=np.float64, copy=True)
+    out[changed, :2] = apply_transform(np.linalg.inv(transform), moved[changed])
+    return out
+
+
+def _mouth_rect(points: np.ndarray, pixel_aspect: float) -> RotatedRect:
+    """A square around the mouth, rotated so the corners are level, the mouth 1 / _MOUTH_SPAN of it."""
+    right = points[MOUTH_RIGHT_CORNER, :2] * (pixel_aspect, 1.0)
+    left = points[MOUTH_LEFT_CORNER, :2] * (pixel_aspect, 1.0)
+    d = left - right
+    centre = 0.5 * (left + right)
+    return RotatedRect(center=(float(centre[0] / pixel_aspect), float(centre[1])),
+                       size=float(max(np.hypot(*d), 1.0) * _MOUTH_SPAN), angle=float(np.arctan2(d[1], d[0])))
+
+
+def _edge(slope: np.ndarray, x: float, top: float, bottom: float, sign: float) -> float | None:
+    """Row (crop pixels, sub-pixel) of the strongest edge of polarity `sign` in column x between
+    `top` and `bottom`, or None when it is too weak or the column is outside the crop."""
+    column = int(round(x - 0.5))
+    lo, hi = int(np.ceil(top - 0.5)), int(np.floor(bottom - 0.5))
+    lo, hi = max(lo, 1), min(hi, _CROP - 2)
+    if hi <= lo or not _COLUMN <= column < _CROP - _COLUMN:
+        return None
+    profile = sign * slope[lo:hi + 1, column - _COLUMN:column + _COLUMN + 1].mean(axis=1)
+    k = int(np.argmax(profile))
+    if profile[k] < _MIN_EDGE:
+        return None
+    offset = 0.0
+    if 0 < k < len(profile) - 1:  # parabola through the peak and its neighbours
+        left, centre, right = profile[k - 1], profile[k], profile[k + 1]
+        denominator = left - 2.0 * centre + right
+        offset = 0.5 * (left - right) / denominator if denominator < 0 else 0.0
+    return lo + k + offset + 0.5
+
+
+def _keep_lips_apart(points: np.ndarray) -> None:
+    """Where a refined lower inner-lip point rose above the upper point facing it, meet in the middle."""
+    for upper, lower in zip(reversed(UPPER_INNER), LOWER_INNER, strict=True):
+        if points[lower, 1] < points[upper, 1]:
+            points[upper, 1] = points[lower, 1] = 0.5 * (points[upper, 1] + points[lower, 1])
