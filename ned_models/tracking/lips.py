@@ -24,12 +24,12 @@ import cv2
 import numpy as np
 
 from ned_models.landmarks import LIPS_INNER, LIPS_OUTER, MOUTH_LEFT_CORNER, MOUTH_RIGHT_CORNER
-from ned_models.tracking.crops import RotatedRect, apply_transform, crop_from_frame, warp_crop
+from ned_models.tracking.crops import apply_transform, crop_from_frame, rect_from_points, warp_crop
 
 __all__ = ["refine_inner_lips", "UPPER_INNER", "LOWER_INNER"]
 
 _CROP = 128              # crop side; the mouth spans 1 / _MOUTH_SPAN of it
-_MOUTH_SPAN = 1.25       # crop side over mouth width
+_MOUTH_SPAN = 1.25       # crop side over mouth width (the corners are levelled)
 _SEARCH = 0.5            # search +- this fraction of the lip's thickness around the model's point
 _MIN_EDGE = 1.5          # a* change per crop pixel below which an edge is not trusted
 _STEP = 0.5              # fraction of the way to the edge a point moves
@@ -51,7 +51,11 @@ def refine_inner_lips(frame: np.ndarray, points: np.ndarray, pixel_aspect: float
         points: the mesh model's landmarks for one face (frame pixels, z untouched).
         pixel_aspect: width / height of a frame pixel.
     """
-    transform = crop_from_frame(_mouth_rect(points, pixel_aspect), _CROP, pixel_aspect)
+    out = np.array(points, dtype=np.float64, copy=True)
+    mouth = rect_from_points(points[[MOUTH_RIGHT_CORNER, MOUTH_LEFT_CORNER]], 0, 1, _MOUTH_SPAN, pixel_aspect)
+    if mouth.size <= 0:  # collapsed mouth corners: no mouth to look at
+        return out
+    transform = crop_from_frame(mouth, _CROP, pixel_aspect)
     crop = warp_crop(frame, transform, _CROP)
     redness = cv2.GaussianBlur(cv2.cvtColor(crop, cv2.COLOR_RGB2Lab)[:, :, 1], (0, 0), _BLUR_SIGMA)
     slope = np.gradient(redness, axis=0)
@@ -66,19 +70,8 @@ def refine_inner_lips(frame: np.ndarray, points: np.ndarray, pixel_aspect: float
                 moved[i, 1] = y + _STEP * (edge - y)
     _keep_lips_apart(moved)
     changed = [i for i in UPPER_INNER + LOWER_INNER if moved[i, 1] != in_crop[i, 1]]
-    out = np.array(points, dtype=np.float64, copy=True)
     out[changed, :2] = apply_transform(np.linalg.inv(transform), moved[changed])
     return out
-
-
-def _mouth_rect(points: np.ndarray, pixel_aspect: float) -> RotatedRect:
-    """A square around the mouth, rotated so the corners are level, the mouth 1 / _MOUTH_SPAN of it."""
-    right = points[MOUTH_RIGHT_CORNER, :2] * (pixel_aspect, 1.0)
-    left = points[MOUTH_LEFT_CORNER, :2] * (pixel_aspect, 1.0)
-    d = left - right
-    centre = 0.5 * (left + right)
-    return RotatedRect(center=(float(centre[0] / pixel_aspect), float(centre[1])),
-                       size=float(max(np.hypot(*d), 1.0) * _MOUTH_SPAN), angle=float(np.arctan2(d[1], d[0])))
 
 
 def _edge(slope: np.ndarray, x: float, top: float, bottom: float, sign: float) -> float | None:

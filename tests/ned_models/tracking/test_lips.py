@@ -49,11 +49,11 @@ def test_points_move_toward_the_lip_edges():
     np.testing.assert_allclose(after[up + low, 0], before[up + low, 0], atol=1e-9)  # only along the vertical
 
 
-@pytest.mark.parametrize("parted", [False, True])
-def test_points_stay_without_an_edge_to_go_to(parted):
+@pytest.mark.parametrize("frame", [_mouth(parted=False), np.full((200, 200, 3), SKIN, np.uint8)],
+                         ids=["closed lips", "skin only"])
+def test_points_stay_without_an_edge_to_go_to(frame):
     """Closed lips (no inner edge) and a skin-only frame leave the model's points where they are."""
     before = _landmarks(upper_y=100.0, lower_y=100.0)
-    frame = _mouth(parted=False) if not parted else np.full((200, 200, 3), SKIN, np.uint8)
     np.testing.assert_array_equal(refine_inner_lips(frame, before), before)
 
 
@@ -62,3 +62,9 @@ def test_lips_never_cross():
     after = refine_inner_lips(_mouth(parted=False), before)
     for upper, lower in zip(reversed(UPPER_INNER), LOWER_INNER, strict=True):
         assert after[lower, 1] >= after[upper, 1]
+
+
+def test_collapsed_mouth_is_left_alone():
+    before = _landmarks(upper_y=98.5, lower_y=101.5)
+    before[MOUTH_LEFT_CORNER] = before[MOUTH_RIGHT_CORNER]
+    np.testing.assert_array_equal(refine_inner_lips(_mouth(parted=True), before), before)
