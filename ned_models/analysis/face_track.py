@@ -13,15 +13,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from ned_models.analysis.results import FaceTrack
+from ned_models.face_model.depth_scale import estimate_depth_scale
 from ned_models.face_model.fit import FrameFit, FrameFitter
-from ned_models.face_model.identity import fit_identity, residual_basis
+from ned_models.face_model.identity import even_sample, fit_identity, residual_basis
 from ned_models.face_model.morphable import FaceModel
 from ned_models.face_model.pose import quaternion_to_rotation, rotation_to_quaternion
 from ned_models.face_model.projection import inner_lip_aperture, jaw_opening, project_frames, to_model_frame
-from ned_models.landmarks import LANDMARK_COUNT
+from ned_models.landmarks import LANDMARK_COUNT, LIPS_INNER, LIPS_OUTER
 from ned_models.tracking.smoothing import adaptive_sigma, segments, smooth_zero_phase
 
 __all__ = ["SmoothingOptions", "ModelOptions", "fit_face", "render_regions", "ParameterTrack"]
+
+_LIPS = np.array(sorted(set(LIPS_OUTER) | set(LIPS_INNER)))
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,9 @@ class SmoothingOptions:
         pose_speed: head speed (IOD/s, rad/s) above which the pose counts as moving.
         expression_still: action-unit and residual coefficients and gaze where the face rests...
         expression_moving: ...and where it moves (light: a blink lasts ~0.1 s, a syllable ~0.2 s).
-        fit_error: the landmarks' part the model does not explain.
+        fit_error: the landmarks' part the model does not explain...
+        fit_error_lips: ...on the lips, lighter: there it carries much of the speech the action
+            units miss, and a lip closure lasts two or three frames.
     """
 
     pose_still: float = 0.12
@@ -45,6 +50,7 @@ class SmoothingOptions:
     expression_still: float = 0.1
     expression_moving: float = 0.03
     fit_error: float = 0.1
+    fit_error_lips: float = 0.03
 
 
 @dataclass(frozen=True)
@@ -161,20 +167,28 @@ def fit_face(model: FaceModel, index: int, times: np.ndarray, raw: np.ndarray, c
         pixel_aspect: width / height of a frame pixel.
     """
     frames = np.flatnonzero(present)
-    display = raw[frames] * np.array([pixel_aspect, 1.0, 1.0])
-    sample = np.unique(np.linspace(0, len(frames) - 1, min(len(frames), options.identity_frames)).astype(int))
-    identity = fit_identity(model, display[sample])
+    aspect = np.array([pixel_aspect, 1.0, 1.0])
+    depth_scale = estimate_depth_scale(model, raw[frames] * aspect)
+    tracked = raw[frames] * np.array([1.0, 1.0, depth_scale])  # everything below works in this depth
+    display = tracked * aspect
+    identity = fit_identity(model, display[even_sample(len(frames), options.identity_frames)])
     parts = segments(times[frames], cuts[frames])
     fits = _fit_frames(FrameFitter(model, identity), display, parts)
     fits, basis = _with_residual(model, identity, fits, options.residual_components)
     params = ParameterTrack.from_fits(fits)
-    error = raw[frames] - params.project(model, identity, basis, pixel_aspect)
+    error = tracked - params.project(model, identity, basis, pixel_aspect)
     smoothed = _concat(_smooth_parts(params, times[frames], parts, smoothing))
-    error_s = np.concatenate([smooth_zero_phase(times[frames][p], error[p], smoothing.fit_error) for p in parts])
+    error_s = np.concatenate([_smooth_fit_error(times[frames][p], error[p], smoothing) for p in parts])
     landmarks = smoothed.project(model, identity, basis, pixel_aspect) + error_s
     model_points = to_model_frame(landmarks, smoothed.rotation, smoothed.translation, smoothed.scale, pixel_aspect)
-    return _assemble(index, len(times), frames, raw, landmarks, smoothed, identity, basis, model_points,
+    return _assemble(index, len(times), frames, raw, landmarks, smoothed, identity, depth_scale, basis, model_points,
                      render_regions(landmarks, size_hw, options.region_margin), confidence[frames])
+
+
+def _smooth_fit_error(times: np.ndarray, error: np.ndarray, smoothing: SmoothingOptions) -> np.ndarray:
+    smoothed = smooth_zero_phase(times, error, smoothing.fit_error)
+    smoothed[:, _LIPS] = smooth_zero_phase(times, error[:, _LIPS], smoothing.fit_error_lips)
+    return smoothed
 
 
 def _smooth_parts(params: ParameterTrack, times: np.ndarray, parts: list[slice],
@@ -190,8 +204,8 @@ def _concat(tracks: list[ParameterTrack]) -> ParameterTrack:
 
 
 def _assemble(index: int, count: int, frames: np.ndarray, raw: np.ndarray, landmarks: np.ndarray,
-              params: ParameterTrack, identity: np.ndarray, basis: np.ndarray, model_points: np.ndarray,
-              regions: np.ndarray, confidence: np.ndarray) -> FaceTrack:
+              params: ParameterTrack, identity: np.ndarray, depth_scale: float, basis: np.ndarray,
+              model_points: np.ndarray, regions: np.ndarray, confidence: np.ndarray) -> FaceTrack:
     """Spread per-present-frame arrays over all `count` frames of the shot (NaN / 0 elsewhere)."""
     def full(values: np.ndarray, dtype, fill) -> np.ndarray:
         out = np.full((count,) + values.shape[1:], fill, dtype=dtype)
@@ -210,4 +224,5 @@ def _assemble(index: int, count: int, frames: np.ndarray, raw: np.ndarray, landm
         residual=full(params.residual, np.float32, np.nan), gaze=full(params.gaze, np.float32, np.nan),
         aperture=full(inner_lip_aperture(model_points), np.float32, np.nan),
         jaw_opening=full(jaw_opening(model_points, identity), np.float32, np.nan),
-        identity=identity, residual_basis=basis, render_region=full(regions, np.int64, 0))
+        identity=identity, depth_scale=np.array(depth_scale, dtype=np.float64), residual_basis=basis,
+        render_region=full(regions, np.int64, 0))

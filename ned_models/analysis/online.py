@@ -1,11 +1,11 @@
 """Online (causal) face analysis: frames arrive one at a time, as host renders ask for them.
 
-Each frame is tracked, fitted and smoothed with one-euro filters (no look-ahead). The identity is
-re-estimated from the frames seen so far a few times early on, then kept; with a `prior` analysis
-(e.g. an earlier full analysis of the same shot) its identity and residual basis are used from the
-first frame. Frames may come in any order (an editor scrubbing): a frame earlier than the last one,
-or far after it, restarts tracking with a fresh detection and fresh filters; nothing is assumed
-about order beyond that.
+Each frame is tracked, fitted and smoothed with one-euro filters (no look-ahead). The identity and
+the depth scale (`depth_scale.estimate_depth_scale`) are re-estimated from the frames seen so far a
+few times early on, then kept; with a `prior` analysis (e.g. an earlier full analysis of the same
+shot) its identity, depth scale and residual basis are used from the first frame. Frames may come
+in any order (an editor scrubbing): a frame earlier than the last one, or far after it, restarts
+tracking with a fresh detection and fresh filters; nothing is assumed about order beyond that.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import numpy as np
 from ned_models.analysis.face_track import ParameterTrack, render_regions
 from ned_models.analysis.results import FaceTrack, FrameFaceState, ShotAnalysis
 from ned_models.analysis.shot import AnalysisOptions
+from ned_models.face_model.depth_scale import estimate_depth_scale
 from ned_models.face_model.fit import FrameFitter
 from ned_models.face_model.identity import fit_identity
 from ned_models.face_model.morphable import FaceModel, load_face_model
@@ -48,7 +49,8 @@ class _Face:
     identity: np.ndarray
     basis: np.ndarray
     fixed_identity: bool
-    samples: list[np.ndarray] = field(default_factory=list)  # display-pixel landmarks for the identity
+    depth_scale: float = 1.0
+    samples: list[np.ndarray] = field(default_factory=list)  # display-pixel landmarks (tracker's z) for the identity
     seen: int = 0
     filters: dict[str, OneEuroFilter] = field(default_factory=dict)
     fitter: FrameFitter | None = None
@@ -146,21 +148,22 @@ class OnlineAnalyser:
             gaze=gather("gaze", (2, 2), np.float32, nan, lambda s, raw: s.gaze),
             aperture=gather("aperture", (), np.float32, nan, lambda s, raw: s.aperture),
             jaw_opening=gather("jaw_opening", (), np.float32, nan, lambda s, raw: s.jaw_opening),
-            identity=face.identity, residual_basis=face.basis,
+            identity=face.identity, depth_scale=np.array(face.depth_scale, dtype=np.float64), residual_basis=face.basis,
             render_region=gather("region", (4,), np.int64, 0, lambda s, raw: s.render_region))
 
     def _face(self, index: int) -> _Face:
         if index not in self._faces:
             track = self._prior.faces[index] if self._prior and index < len(self._prior.faces) else None
             if track is not None:
-                self._faces[index] = _Face(identity=track.identity, basis=track.residual_basis, fixed_identity=True)
+                self._faces[index] = _Face(identity=track.identity, basis=track.residual_basis, fixed_identity=True,
+                                           depth_scale=float(track.depth_scale))
             else:
                 self._faces[index] = _Face(identity=self._model.template, basis=np.zeros((0, LANDMARK_COUNT, 3)),
                                            fixed_identity=False)
         return self._faces[index]
 
     def _update_identity(self, face: _Face, display: np.ndarray) -> None:
-        """Collect frames for the identity; re-estimate it at the update counts (unless fixed)."""
+        """Collect frames for the identity; re-estimate it and the depth scale at the update counts (unless fixed)."""
         face.seen += 1
         refit = False
         if not face.fixed_identity:
@@ -168,7 +171,9 @@ class OnlineAnalyser:
             if len(face.samples) > self.options.model.identity_frames:
                 face.samples = face.samples[::2]  # keep an even spread over all frames seen
             if face.seen in _IDENTITY_UPDATES:
-                face.identity = fit_identity(self._model, np.stack(face.samples))
+                samples = np.stack(face.samples)
+                face.depth_scale = estimate_depth_scale(self._model, samples)
+                face.identity = fit_identity(self._model, samples * np.array([1.0, 1.0, face.depth_scale]))
                 refit = True
         if refit or face.fitter is None:
             face.fitter = FrameFitter(self._model, face.identity, face.basis)
@@ -178,12 +183,12 @@ class OnlineAnalyser:
                       size_hw: tuple[int, int]) -> tuple[FrameFaceState, np.ndarray]:
         par = self.options.tracker.pixel_aspect
         face = self._face(tracked.index)
-        display = tracked.points * np.array([par, 1.0, 1.0])
-        self._update_identity(face, display)
-        fit = face.fitter.fit(display, face.last_expression)
+        self._update_identity(face, tracked.points * np.array([par, 1.0, 1.0]))
+        points = tracked.points * np.array([1.0, 1.0, face.depth_scale])  # the depth the fit works in
+        fit = face.fitter.fit(points * np.array([par, 1.0, 1.0]), face.last_expression)
         face.last_expression = fit.expression
         params = ParameterTrack.from_fits([fit])
-        error = tracked.points - params.project(self._model, face.identity, face.basis, par)[0]
+        error = points - params.project(self._model, face.identity, face.basis, par)[0]
         smoothed = self._filter(face, time, params)
         error = self._run(face, "error", self.filters.fit_error, time, error)
         landmarks = smoothed.project(self._model, face.identity, face.basis, par)[0] + error

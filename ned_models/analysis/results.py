@@ -17,7 +17,7 @@ from ned_models.face_model.projection import project_frames
 
 __all__ = ["FrameFaceState", "FaceTrack", "ShotAnalysis", "SCHEMA_VERSION"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: FaceTrack.depth_scale
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,8 @@ class FrameFaceState:
     Attributes:
         time: seconds.
         face_index: the face's stable index in the shot (0 = largest at acquisition).
-        landmarks: (478, 3) float64 smoothed tracked landmarks (frame px; z display px).
+        landmarks: (478, 3) float64 smoothed tracked landmarks (frame px; z display px in the track's
+            depth scale, as the pose).
         confidence: landmark presence in [0, 1].
         pose: head pose (model frame -> display pixels).
         expression: (K,) float64 action-unit coefficients (`ActionUnit` order).
@@ -83,13 +84,15 @@ class FaceTrack:
     Attributes:
         index: stable face index.
         present: (T,) bool, the face was tracked in that frame.
-        landmarks: (T, 478, 3) float32 smoothed landmarks (frame px; z display px).
-        raw_landmarks: (T, 478, 3) float32 the tracker's landmarks before smoothing.
+        landmarks: (T, 478, 3) float32 smoothed landmarks (frame px; z display px, times depth_scale).
+        raw_landmarks: (T, 478, 3) float32 the tracker's landmarks before smoothing (its own z).
         confidence: (T,) float32 landmark presence (0 where absent).
         rotation: (T, 3, 3) float64; translation: (T, 3) float64 display px; scale: (T,) float64.
         expression: (T, K) float32; residual: (T, R) float32; gaze: (T, 2, 2) float32.
         aperture: (T,) float32 inner-lip aperture (IOD); jaw_opening: (T,) float32 (IOD).
         identity: (478, 3) float64 neutral shape; residual_basis: (R, 478, 3) float64.
+        depth_scale: () float64, the factor on the tracker's z that the fit works in (the identity,
+            the pose and `landmarks`; `depth_scale.estimate_depth_scale`).
         render_region: (T, 4) int64 x0, y0, x1, y1 (0 where absent).
     """
 
@@ -107,6 +110,7 @@ class FaceTrack:
     aperture: np.ndarray
     jaw_opening: np.ndarray
     identity: np.ndarray
+    depth_scale: np.ndarray
     residual_basis: np.ndarray
     render_region: np.ndarray
 

@@ -61,7 +61,8 @@ def _check_track(track: FaceTrack, frames: int) -> None:
         "raw_landmarks": (frames, LANDMARK_COUNT, 3), "confidence": (frames,), "rotation": (frames, 3, 3),
         "translation": (frames, 3), "scale": (frames,), "expression": (frames, k), "residual": (frames, r),
         "gaze": (frames, 2, 2), "aperture": (frames,), "jaw_opening": (frames,),
-        "identity": (LANDMARK_COUNT, 3), "residual_basis": (r, LANDMARK_COUNT, 3), "render_region": (frames, 4),
+        "identity": (LANDMARK_COUNT, 3), "depth_scale": (), "residual_basis": (r, LANDMARK_COUNT, 3),
+        "render_region": (frames, 4),
     }
     for name, shape in expected.items():
         got = getattr(track, name).shape

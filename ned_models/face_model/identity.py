@@ -20,7 +20,7 @@ from ned_models.face_model.rest_shape import CUE_NORM, CUE_SPREAD, cue_values
 from ned_models.landmarks import MESH_POINTS
 
 __all__ = ["estimate_identity", "residual_basis", "fit_identity", "IDENTITY_ROUNDS", "IDENTITY_FRAMES",
-           "static_expression", "SPEECH_UNITS", "STATIC_UNITS"]
+           "static_expression", "SPEECH_UNITS", "STATIC_UNITS", "even_sample"]
 
 IDENTITY_ROUNDS = 3
 IDENTITY_FRAMES = 120  # frames sampled (evenly) to estimate the identity
@@ -37,6 +37,11 @@ _RESIDUAL_FRAMES = 300  # frames (evenly sampled) the residual basis is learnt f
 STATIC_Z_WEIGHT = 0.0  # real faces' depth differs from the prior's more than their shape: judge x, y
 _FACE_RIDGE = 1e-5
 _UNIT_RIDGE = 1e-2
+
+
+def even_sample(count: int, most: int) -> np.ndarray:
+    """Indices of at most `most` of `count` items, evenly spread from the first to the last."""
+    return np.unique(np.linspace(0, count - 1, min(count, most)).astype(int))
 
 
 def _coordinate_weights() -> np.ndarray:
@@ -158,7 +163,7 @@ def residual_basis(model: FaceModel, fits: list[FrameFit], identity: np.ndarray,
     """
     mesh = slice(0, MESH_POINTS)
     w = _coordinate_weights()
-    sample = np.unique(np.linspace(0, len(fits) - 1, min(len(fits), _RESIDUAL_FRAMES)).astype(int))
+    sample = even_sample(len(fits), _RESIDUAL_FRAMES)
     points = np.stack([fits[i].model_points for i in sample])
     expression = np.stack([fits[i].expression for i in sample])
     left_over = (points - model.shape(identity, expression))[:, mesh].reshape(len(sample), -1)

@@ -7,7 +7,7 @@ import numpy as np
 from ned_models.analysis.results import FaceTrack
 from ned_models.eval.reference_landmarks import inner_lip_aperture as dlib_aperture
 from ned_models.face_model.fit import FrameFitter, apply_gaze
-from ned_models.face_model.identity import IDENTITY_FRAMES, fit_identity
+from ned_models.face_model.identity import IDENTITY_FRAMES, even_sample, fit_identity
 from ned_models.face_model.morphable import FaceModel
 from ned_models.landmarks import MESH_POINTS, inter_ocular_distance
 
@@ -16,7 +16,7 @@ def reprojection_error(model: FaceModel, track: FaceTrack, pixel_aspect: float =
     """(F, 478) per-frame, per-landmark 2D distance between the tracked points and the fit's projection,
     in inter-ocular distances (each frame fitted as the analysis fits it: identity + residual basis)."""
     raw = track.raw_landmarks[track.present].astype(np.float64)
-    display = raw * np.array([pixel_aspect, 1.0, 1.0])
+    display = raw * np.array([pixel_aspect, 1.0, float(track.depth_scale)])
     fitter = FrameFitter(model, track.identity, track.residual_basis)
     errors, start = [], None
     for points in display:
@@ -30,13 +30,13 @@ def reprojection_error(model: FaceModel, track: FaceTrack, pixel_aspect: float =
 
 def identity_halves(model: FaceModel, track: FaceTrack) -> float:
     """Median over the 468 mesh landmarks of the 3D distance (IOD units) between the identities
-    estimated from the first and the second half of the shot."""
-    raw = track.raw_landmarks[track.present].astype(np.float64)
+    estimated from the first and the second half of the shot (in the shot's depth scale, as the
+    analysis fits them)."""
+    raw = track.raw_landmarks[track.present].astype(np.float64) * np.array([1.0, 1.0, float(track.depth_scale)])
     half = len(raw) // 2
 
     def identity(points: np.ndarray) -> np.ndarray:
-        sample = np.unique(np.linspace(0, len(points) - 1, min(len(points), IDENTITY_FRAMES)).astype(int))
-        return fit_identity(model, points[sample])
+        return fit_identity(model, points[even_sample(len(points), IDENTITY_FRAMES)])
 
     first, second = identity(raw[:half]), identity(raw[half:])
     return float(np.median(np.linalg.norm(first[:MESH_POINTS] - second[:MESH_POINTS], axis=1)))

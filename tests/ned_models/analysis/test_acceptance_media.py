@@ -51,21 +51,10 @@ def test_reprojection_error_of_the_fit(talking):
     assert max(medians.values()) < 0.015, medians
 
 
-@pytest.mark.xfail(strict=True, reason="known shortfall: tpsmm_driving's halves differ by 2.6% IOD (the other 13 "
-                   "clips 0.4-1.9%); its second half is turned ~8 deg and pitched ~5 deg more than the first, and the "
-                   "tracker's depth reads too shallow on it: z x 1.2 (the scale a rigid-consistency check over its "
-                   "frames picks) gives 1.85%, but no one scale suits every clip (KatieHill_000 rises to 2.4%)")
 def test_identity_is_stable_over_the_shot(talking):
     model = load_face_model()
     spread = {name: identity_halves(model, shot.faces[0]) for name, (shot, _) in talking.items()}
     assert max(spread.values()) < 0.02, spread
-
-
-def test_identity_is_stable_on_nearly_every_shot(talking):
-    """What holds today: 13 of 14 clips under 2% IOD, none over 3%."""
-    model = load_face_model()
-    spread = np.array([identity_halves(model, shot.faces[0]) for shot, _ in talking.values()])
-    assert (spread < 0.02).sum() >= 13 and spread.max() < 0.03, spread
 
 
 def test_smoothing_halves_the_jitter(talking):
@@ -74,7 +63,7 @@ def test_smoothing_halves_the_jitter(talking):
 
 
 @pytest.mark.xfail(strict=True, reason="known shortfall: >= 0.9 on 10 of 14 clips, min 0.81 (retalking_5); "
-                   "liveportrait_d10 0.85, tpsmm_driving 0.85, liveportrait_d20 0.88. Frame-by-frame review: dlib "
+                   "liveportrait_d10 0.86, tpsmm_driving 0.85, liveportrait_d20 0.897. Frame-by-frame review: dlib "
                    "reads lips parted over the teeth as closed (its lower lip sits on the teeth' edge), ours "
                    "over-reads small rounded openings (liveportrait_d10)")
 def test_speech_channel_agrees_with_an_independent_landmarker(talking):

@@ -79,7 +79,7 @@ def _analysis(model: FaceModel, times: np.ndarray, landmarks: np.ndarray) -> Sho
                                                                                            np.float32),
         residual=np.zeros((count, 0), np.float32), gaze=np.zeros((count, 2, 2), np.float32),
         aperture=np.zeros(count, np.float32), jaw_opening=np.zeros(count, np.float32), identity=model.template,
-        residual_basis=np.zeros((0, *model.template.shape)),
+        depth_scale=np.array(1.0), residual_basis=np.zeros((0, *model.template.shape)),
         render_region=np.tile(np.array([0, 0, FRAME_HW[1], FRAME_HW[0]]), (count, 1)))
     return ShotAnalysis(times=times, scene_cuts=np.zeros(count, bool), size_hw=FRAME_HW, pixel_aspect=1.0,
                         faces=(track,), mode="full", model_fingerprint=model.fingerprint)
