@@ -1,9 +1,10 @@
 """The renderer's files in a shot folder: the training checkpoint, the generator, the ONNX export.
 
 - `renderer_checkpoint.pt`: {format, version, step, elapsed_s, generator_config, ndf, state} with the
-  three networks' and both optimisers' state (tensors and plain containers only, written
-  atomically), what `train_renderer(..., resume=True)` continues from.
-- `renderer_generator.pt`: the generator alone (`checkpoints.save_compact_generator`).
+  state of the three networks, G's weight average and both optimisers (tensors and plain containers
+  only, written atomically), what `train_renderer(..., resume=True)` continues from.
+- `renderer_generator.pt`: the generator alone, its weight average, which validation measured
+  (`checkpoints.save_compact_generator`).
 - `renderer.onnx`: its export, parity checked against PyTorch, with the crop layout in the ONNX
   metadata (`LAYOUT_KEY`), which `NeuralRenderer.load` reads.
 """
@@ -34,7 +35,7 @@ GENERATOR_NAME = "renderer_generator.pt"
 ONNX_NAME = "renderer.onnx"
 LAYOUT_KEY = "ned.crop_layout"  # ONNX metadata: "size,iod_fraction,centre_y"
 _FORMAT = "emotion-director/renderer-training"
-_VERSION = 1
+_VERSION = 2  # 2: G's weight average and its update count
 
 
 def save_training_checkpoint(path: Path, networks: RendererNetworks, step: int, elapsed_s: float) -> None:

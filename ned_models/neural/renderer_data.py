@@ -193,17 +193,23 @@ def _as_stored(crop: np.ndarray, dtype: np.dtype) -> np.ndarray:
 
 @dataclass(frozen=True)
 class HoldOut:
-    """Which frames validation keeps: every `every`-th block of `block` consecutive kept frames.
+    """Which frames validation keeps: blocks of `block` consecutive kept frames, in groups of `every`.
+
+    The middle block of each group is a *test* block: it measures the trained renderer and chooses
+    nothing. With `selection`, the first block of each group is a *selection* block: the job
+    validates on those while it trains and exports the weights that did best there.
 
     Attributes:
         block: frames per block.
-        every: one block in this many is held out (the middle one of each group).
-        guard: frames on each side of a held-out block used by neither set.
+        every: blocks per group.
+        guard: frames on each side of a held-out block used by no set.
+        selection: hold out selection blocks too.
     """
 
     block: int = 10
     every: int = 8
     guard: int = 2
+    selection: bool = True
 
     def __post_init__(self) -> None:
         if self.block < 1 or self.every < 2 or self.guard < 0:
@@ -212,19 +218,23 @@ class HoldOut:
 
 @dataclass(frozen=True)
 class Split:
-    """Positions (into a TrainingSet's frames) of the training and validation frames.
+    """Positions (into a TrainingSet's frames) of the training, test and selection frames.
 
     Attributes:
         train: (N,) int positions.
-        validation: (M,) int positions.
+        validation: (M,) int positions of the test blocks.
+        selection: (L,) int positions of the selection blocks (empty without `HoldOut.selection`).
         train_runs: runs of consecutive training positions (each a contiguous piece of the shot).
-        validation_runs: the held-out blocks.
+        validation_runs: the test blocks.
+        selection_runs: the selection blocks.
     """
 
     train: np.ndarray
     validation: np.ndarray
+    selection: np.ndarray
     train_runs: tuple[np.ndarray, ...]
     validation_runs: tuple[np.ndarray, ...]
+    selection_runs: tuple[np.ndarray, ...]
 
 
 def _runs(positions: np.ndarray, breaks: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -311,7 +321,7 @@ class TrainingSet:
         return breaks
 
     def split(self, hold_out: HoldOut | None = None, breaks: np.ndarray | None = None) -> Split:
-        """Training and validation positions.
+        """Training, test and selection positions.
 
         Args:
             hold_out: the hold-out pattern.
@@ -324,14 +334,15 @@ class TrainingSet:
         hold_out = hold_out or HoldOut()
         n = len(self)
         positions = np.arange(n)
-        block = positions // hold_out.block
-        held = block % hold_out.every == hold_out.every // 2
-        near = np.convolve(held.astype(int), np.ones(2 * hold_out.guard + 1, dtype=int), mode="same") > 0
+        phase = (positions // hold_out.block) % hold_out.every
+        held = phase == hold_out.every // 2
+        chosen = (phase == 0) if hold_out.selection else np.zeros(n, dtype=bool)
+        near = np.convolve((held | chosen).astype(int), np.ones(2 * hold_out.guard + 1, dtype=int), mode="same") > 0
         train = positions[~near]
-        validation = positions[held]
+        validation, selection = positions[held], positions[chosen]
         if len(validation) == 0 or len(train) < 2:
             raise ValueError(f"{n} frames are too few to hold out blocks of {hold_out.block} "
-                             f"(one in {hold_out.every}) and keep training frames")
+                             f"(in groups of {hold_out.every}) and keep training frames")
         all_breaks = self.time_breaks() | (np.zeros(n, bool) if breaks is None else np.asarray(breaks, bool))
-        return Split(train=train, validation=validation, train_runs=_runs(train, all_breaks),
-                     validation_runs=_runs(validation, all_breaks))
+        return Split(train=train, validation=validation, selection=selection, train_runs=_runs(train, all_breaks),
+                     validation_runs=_runs(validation, all_breaks), selection_runs=_runs(selection, all_breaks))

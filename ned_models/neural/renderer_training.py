@@ -8,9 +8,12 @@ The job trains G, D and Dm (`renderer_optimisation`) on the shot's own frames (s
 sequence's previous outputs (detached, as NED: no backpropagation through time). It stops at the time
 budget, at `max_steps`, or when `should_stop()` says so; it checkpoints atomically every
 `checkpoint_every_s` and at the end (a cancelled job keeps its checkpoint and exports nothing), and
-validates on held-out frames against the warp renderer alone (`renderer_validation`). At the end
-the generator is saved (`renderer_generator.pt`) and exported to ONNX (`renderer.onnx`, parity
-checked) in the shot folder, which `NeuralRenderer.load` reads.
+validates against the warp renderer alone (`renderer_validation`). Two kinds of blocks are held out
+(`HoldOut`): validation during training measures the moving average of the generator's weights (see
+`renderer_optimisation`) on the *selection* blocks and keeps the best one; the final validation
+measures that one on the *test* blocks, which chose nothing. At the end the generator is saved
+(`renderer_generator.pt`) and exported to ONNX (`renderer.onnx`, parity checked) in the shot
+folder, which `NeuralRenderer.load` reads.
 
 Defaults: CPU 15 min, batch 2, discriminator width 32, bfloat16 convolutions where supported, all
 cores; CUDA 5 min, batch 8, width 64.
@@ -70,12 +73,13 @@ class RendererTrainingConfig:
         ndf: the discriminators' first width (32 / 64; NED 64).
         losses: G's loss weights.
         lr: Adam learning rate (NED 2e-4).
+        average_decay: of the moving average of G's weights that is validated and exported.
         hold_out: which frames validation keeps.
         reference_offset_s: training references lie this far from their target (uniform, either side).
         validation_offset_s: validation references lie this far from their frame.
         sequence_frames: length range of a training sequence (NED grows 12 -> 48).
-        validate_every_s: seconds between validations during training.
-        validation_frames: frames measured by those (the final validation measures all).
+        validate_every_s: seconds between validations during training (each may pick the exported weights).
+        validation_frames: selection frames measured by those (the final validation measures every test frame).
         checkpoint_every_s: seconds between checkpoints.
         threads: torch CPU threads (None: the faster of 1 and every core, timed at the start).
         bfloat16: bfloat16 convolutions (None: where the device runs them fast).
@@ -96,12 +100,13 @@ class RendererTrainingConfig:
     ndf: int | None = None
     losses: LossWeights = field(default_factory=LossWeights)
     lr: float = 2e-4
+    average_decay: float = 0.99
     hold_out: HoldOut = field(default_factory=HoldOut)
     reference_offset_s: tuple[float, float] = (0.08, 0.5)
     validation_offset_s: float = 0.2
     sequence_frames: tuple[int, int] = (8, 32)
-    validate_every_s: float = 180.0
-    validation_frames: int = 20
+    validate_every_s: float = 60.0
+    validation_frames: int = 30
     checkpoint_every_s: float = 60.0
     threads: int | None = None
     bfloat16: bool | None = None
@@ -161,7 +166,9 @@ class TrainingResult:
         steps: total optimisation steps (over all resumed runs); run_steps: in this run.
         elapsed_s: training seconds over all runs; steps_per_s: this run's speed.
         stopped: "budget", "max_steps" or "cancelled".
-        validation: the final validation on every held-out frame (None when cancelled).
+        validation: the final validation of the exported weights on every test frame (None when cancelled).
+        selection: their validation on the selection frames, which chose them (None when cancelled).
+        selected_step: the step they were averaged up to (None when cancelled).
         checkpoint_path: the training checkpoint (resume from it).
         generator_path, onnx_path: the trained generator and its export (None when cancelled).
         device: the torch device trained on.
@@ -173,6 +180,8 @@ class TrainingResult:
     steps_per_s: float
     stopped: str
     validation: ValidationResult | None
+    selection: ValidationResult | None
+    selected_step: int | None
     checkpoint_path: Path
     generator_path: Path | None
     onnx_path: Path | None
@@ -215,22 +224,27 @@ class _Job:
     samples: ShotSamples
     networks: RendererNetworks
     sequences: TrainingSequences
-    validation_runs: tuple[np.ndarray, ...]
+    selection_runs: tuple[np.ndarray, ...]
+    test_runs: tuple[np.ndarray, ...]
     validation_picker: ReferencePicker
     checkpoint_path: Path
     on_progress: Callable[[TrainingProgress], None]
     step: int = 0
     elapsed_before: float = 0.0
 
-    def validate(self, max_frames: int | None, exact: bool = False) -> ValidationResult:
+    def validate(self, runs: tuple[np.ndarray, ...], max_frames: int | None, exact: bool = False) -> ValidationResult:
         generator = self.config.generator
-        self.networks.generator.eval()
-        try:
-            return validate(generator_render(self.networks, self.device, exact), self.samples, self.validation_runs,
-                            self.validation_picker, self.config.validation_offset_s, generator.n_frames,
-                            generator.n_previous, max_frames)
-        finally:
-            self.networks.generator.train()
+        return validate(generator_render(self.networks, self.device, exact), self.samples, runs,
+                        self.validation_picker, self.config.validation_offset_s, generator.n_frames,
+                        generator.n_previous, max_frames)
+
+    def select(self) -> ValidationResult:
+        """Validate the current average on the selection frames; remember it if it is the best so far."""
+        validation = self.validate(self.selection_runs, self.config.validation_frames)
+        self.networks.remember_if_best(self.step, validation.neural_psnr)
+        return validation
+
+
 
 
 def _prepare(training_set: TrainingSet, analysis: ShotAnalysis, config: RendererTrainingConfig, face_index: int,
@@ -241,12 +255,16 @@ def _prepare(training_set: TrainingSet, analysis: ShotAnalysis, config: Renderer
     samples = ShotSamples(training_set, analysis, face_index, landmarks=config.landmarks)
     split = training_set.split(config.hold_out, breaks=samples.breaks)
     train_runs = _usable_runs(split.train_runs, samples.usable)
-    validation_runs = _usable_runs(split.validation_runs, samples.usable)
-    if not train_runs or not validation_runs:
-        raise ValueError("the face is missing from every training or every held-out frame")
+    test_runs = _usable_runs(split.validation_runs, samples.usable)
+    if not train_runs or not test_runs:
+        raise ValueError("the face is missing from every training or every test frame")
+    selection_runs = _usable_runs(split.selection_runs, samples.usable)
+    if not selection_runs:
+        logger.warning("no selection frames: the test frames choose the exported weights (their score is biased)")
+        selection_runs = test_runs
     train_positions = np.concatenate(train_runs)
     networks = RendererNetworks(config.generator, config.ndf, _mouth_box(samples.size),
-                                lr=config.lr, bfloat16=config.bfloat16).to(device)
+                                lr=config.lr, bfloat16=config.bfloat16, average_decay=config.average_decay).to(device)
     job = _Job(config=config, device=device, samples=samples, networks=networks,
                sequences=TrainingSequences(
                    samples, train_runs, ReferencePicker(training_set.time, train_positions),
@@ -254,16 +272,17 @@ def _prepare(training_set: TrainingSet, analysis: ShotAnalysis, config: Renderer
                    n_previous=config.generator.n_previous, sequence_frames=config.sequence_frames,
                    offset_range_s=config.reference_offset_s, feedback_dropout=config.feedback_dropout,
                    mouth_box=_mouth_box(samples.size), rng=np.random.default_rng(config.seed)),
-               validation_runs=validation_runs,
-               validation_picker=ReferencePicker(training_set.time, np.concatenate([train_positions,
-                                                                                    *validation_runs])),
+               selection_runs=selection_runs, test_runs=test_runs,
+               validation_picker=ReferencePicker(training_set.time, np.unique(np.concatenate(
+                   [train_positions, *test_runs, *selection_runs]))),
                checkpoint_path=checkpoint_dir / CHECKPOINT_NAME, on_progress=on_progress)
     if resume and job.checkpoint_path.exists():
         job.step, job.elapsed_before = load_training_checkpoint(job.checkpoint_path, networks)
         job.sequences.rng = np.random.default_rng([config.seed, job.step])
         logger.info("resuming renderer training at step %d (%.0f s trained)", job.step, job.elapsed_before)
-    logger.info("renderer training on %s: %d training frames in %d runs, %d held out; config %s", device,
-                len(train_positions), len(train_runs), sum(len(r) for r in validation_runs), config)
+    logger.info("renderer training on %s: %d training frames in %d runs, %d selection and %d test frames held "
+                "out; config %s", device, len(train_positions), len(train_runs), sum(len(r) for r in selection_runs),
+                sum(len(r) for r in test_runs), config)
     return job
 
 
@@ -300,7 +319,7 @@ def _train(job: _Job, should_stop: Callable[[], bool]) -> tuple[str, int, float]
     """The step loop; returns (why it stopped, steps run, seconds run)."""
     config = job.config
     start = time.monotonic()
-    validation = job.validate(config.validation_frames)
+    validation = job.select()  # the starting weights compete too (untrained: exactly the warp renderer)
     job.on_progress(TrainingProgress("training", job.step, 0.0, job.elapsed_before, None, validation))
     run_steps, losses = 0, None
     if job.device.type == "cpu":
@@ -327,12 +346,14 @@ def _train(job: _Job, should_stop: Callable[[], bool]) -> tuple[str, int, float]
             save_training_checkpoint(job.checkpoint_path, job.networks, job.step, job.elapsed_before + now - start)
             last_checkpoint = now
         if now - last_validation >= config.validate_every_s:
-            validation = job.validate(config.validation_frames)
+            validation = job.select()
             last_validation = time.monotonic()
-            logger.info("step %d: validation PSNR %.2f dB (warp alone %.2f dB)", job.step, validation.neural_psnr,
-                        validation.warp_psnr)
+            logger.info("step %d: selection PSNR %.2f dB (warp alone %.2f dB; best %.2f dB at step %d)", job.step,
+                        validation.neural_psnr, validation.warp_psnr, job.networks.best[1], job.networks.best[0])
         job.on_progress(TrainingProgress("training", job.step, min((now - start) / config.time_budget_s, 1.0),
                                          job.elapsed_before + now - start, losses, validation))
+    if stopped != "cancelled":
+        job.select()  # the last weights compete too
     seconds = time.monotonic() - start
     save_training_checkpoint(job.checkpoint_path, job.networks, job.step, job.elapsed_before + seconds)
     return stopped, run_steps, seconds
@@ -372,17 +393,22 @@ def train_renderer(training_set: TrainingSet, analysis: ShotAnalysis, config: Re
                        report)
         stopped, run_steps, seconds = _train(job, should_stop or (lambda: False))
         elapsed = job.elapsed_before + seconds
-        validation = generator_path = onnx_path = None
+        validation = selection = selected_step = generator_path = onnx_path = None
         if stopped != "cancelled":
             report(TrainingProgress("validating", job.step, 1.0, elapsed))
-            validation = job.validate(None, exact=True)
+            selected_step = job.networks.restore_best()
+            selection = job.validate(job.selection_runs, job.config.validation_frames, exact=True)
+            validation = job.validate(job.test_runs, None, exact=True)
+            logger.info("exporting the average of step %d: test PSNR %.2f dB (warp alone %.2f dB)", selected_step,
+                        validation.neural_psnr, validation.warp_psnr)
             report(TrainingProgress("exporting", job.step, 1.0, elapsed, validation=validation))
             layout = job.samples.training_set.layout
-            generator_path, onnx_path = export_renderer(job.networks.generator, directory, layout)
+            generator_path, onnx_path = export_renderer(job.networks.average, directory, layout)
         report(TrainingProgress("done", job.step, 1.0, elapsed, validation=validation))
     finally:
         torch.set_num_threads(saved_threads)
     return TrainingResult(steps=job.step, run_steps=run_steps, elapsed_s=elapsed,
                           steps_per_s=run_steps / max(seconds, 1e-9), stopped=stopped, validation=validation,
+                          selection=selection, selected_step=selected_step,
                           checkpoint_path=job.checkpoint_path, generator_path=generator_path, onnx_path=onnx_path,
                           device=str(job.device))

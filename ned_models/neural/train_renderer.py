@@ -68,7 +68,7 @@ def _report(progress: TrainingProgress) -> None:
         logger.info("%s (step %d)", progress.stage, progress.step)
     elif progress.step % 25 == 0 and progress.losses is not None:
         validation = progress.validation
-        logger.info("step %d  %.0f%%  G %.3f (l1 %.4f ssim %.3f)  D %.3f  val %s", progress.step,
+        logger.info("step %d  %.0f%%  G %.3f (l1 %.4f ssim %.3f)  D %.3f  selection %s", progress.step,
                     100 * progress.fraction, progress.losses.g_total, progress.losses.g_l1,
                     progress.losses.g_structural, progress.losses.d_image,
                     f"{validation.neural_psnr:.2f} dB (warp {validation.warp_psnr:.2f})" if validation else "-")

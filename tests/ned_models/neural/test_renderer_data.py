@@ -112,13 +112,25 @@ def test_hold_out_blocks_with_guards(tmp_path: Path) -> None:
     training_set = TrainingSet.open(tmp_path)
     breaks = np.zeros(40, bool)
     breaks[30] = True  # a scene cut
-    split = training_set.split(HoldOut(block=4, every=4, guard=1), breaks=breaks)
+    split = training_set.split(HoldOut(block=4, every=4, guard=1, selection=False), breaks=breaks)
     np.testing.assert_array_equal(split.validation, [8, 9, 10, 11, 24, 25, 26, 27])
+    assert len(split.selection) == 0 and split.selection_runs == ()
     assert not set(split.train) & {7, 12, 23, 28}  # guards
     assert not set(split.train) & set(split.validation)
     assert len(split.train) + len(split.validation) + 4 == 40
     assert [run.tolist() for run in split.validation_runs] == [[8, 9, 10, 11], [24, 25, 26, 27]]
     assert [(run[0], run[-1]) for run in split.train_runs] == [(0, 6), (13, 22), (29, 29), (30, 39)]
+
+
+def test_selection_blocks_are_apart_from_the_test_and_training_frames(tmp_path: Path) -> None:
+    _write(tmp_path, 40)
+    split = TrainingSet.open(tmp_path).split(HoldOut(block=4, every=4, guard=1))
+    np.testing.assert_array_equal(split.validation, [8, 9, 10, 11, 24, 25, 26, 27])  # as without selection
+    np.testing.assert_array_equal(split.selection, [0, 1, 2, 3, 16, 17, 18, 19, 32, 33, 34, 35])
+    assert [run.tolist() for run in split.selection_runs] == [[0, 1, 2, 3], [16, 17, 18, 19], [32, 33, 34, 35]]
+    assert not set(split.train) & {4, 15, 20, 31, 36}  # guards of the selection blocks
+    assert not set(split.train) & set(split.selection) and not set(split.validation) & set(split.selection)
+    assert [(run[0], run[-1]) for run in split.train_runs] == [(5, 6), (13, 14), (21, 22), (29, 30), (37, 39)]
 
 
 def test_hold_out_needs_enough_frames(tmp_path: Path) -> None:
