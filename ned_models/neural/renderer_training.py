@@ -245,8 +245,6 @@ class _Job:
         return validation
 
 
-
-
 def _prepare(training_set: TrainingSet, analysis: ShotAnalysis, config: RendererTrainingConfig, face_index: int,
              checkpoint_dir: Path, resume: bool, on_progress: Callable[[TrainingProgress], None]) -> _Job:
     device = resolve_device(config.device)
