@@ -27,6 +27,7 @@ from ned_models.media import open_source, probe
 SHORT_CLIP = "talking/RD_Radio10_0_clip_0.mp4"   # 61 frames, 29.97 fps (variable timing), 512x512, AAC
 SECOND_CLIP = "talking/retalking_5.mp4"          # 122 frames, 25 fps, 524x524, AAC
 TRUNCATED_CLIP = "mead/video_sad.mp4"            # only 110 of 157 frames decode
+LONG_CLIP = "talking/liveportrait_d10.mp4"        # 448 frames: a render that lasts long enough to interrupt
 RUN_TIMEOUT_S = 300
 
 
@@ -202,7 +203,7 @@ def test_truncated_video_is_refused_unless_allowed(media_dir, tmp_path, server):
 
 @pytest.mark.media
 def test_ctrl_c_stops_and_removes_the_partial_outputs(media_dir, tmp_path, server):
-    cmd = [str(ned_emotion()), str(media_dir / SHORT_CLIP), "-o", str(tmp_path / "out.mp4"), "--emotion", "happy",
+    cmd = [str(ned_emotion()), str(media_dir / LONG_CLIP), "-o", str(tmp_path / "out.mp4"), "--emotion", "happy",
            "--preview", str(tmp_path / "preview.mp4"), "--server", server.address]
     process = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
     try:
