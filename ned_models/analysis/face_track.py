@@ -25,6 +25,7 @@ from ned_models.tracking.smoothing import adaptive_sigma, segments, smooth_zero_
 __all__ = ["SmoothingOptions", "ModelOptions", "fit_face", "render_regions", "ParameterTrack"]
 
 _LIPS = np.array(sorted(set(LIPS_OUTER) | set(LIPS_INNER)))
+_NOT_LIPS = np.setdiff1d(np.arange(LANDMARK_COUNT), _LIPS)
 
 
 @dataclass(frozen=True)
@@ -186,7 +187,8 @@ def fit_face(model: FaceModel, index: int, times: np.ndarray, raw: np.ndarray, c
 
 
 def _smooth_fit_error(times: np.ndarray, error: np.ndarray, smoothing: SmoothingOptions) -> np.ndarray:
-    smoothed = smooth_zero_phase(times, error, smoothing.fit_error)
+    smoothed = np.empty(error.shape)
+    smoothed[:, _NOT_LIPS] = smooth_zero_phase(times, error[:, _NOT_LIPS], smoothing.fit_error)
     smoothed[:, _LIPS] = smooth_zero_phase(times, error[:, _LIPS], smoothing.fit_error_lips)
     return smoothed
 
