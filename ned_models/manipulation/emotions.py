@@ -21,7 +21,7 @@ from ned_models.edit import Emotion
 from ned_models.face_model.action_units import ActionUnit as AU
 
 __all__ = ["PROFILES", "ACTED_PROFILES", "NATURAL_SHARE", "ACTED_INTENSITY", "MOUTH_OPEN_PROFILES", "EMOTIONAL_UNITS",
-           "SPEECH_UNITS", "JAW_LIFTING_UNITS"]
+           "SPEECH_UNITS", "ARTICULATING_UNITS", "JAW_LIFTING_UNITS"]
 
 _BROWS_UP = {AU.BROW_INNER_RAISE: 1.4, AU.BROW_OUTER_RAISE_R: 1.4, AU.BROW_OUTER_RAISE_L: 1.4}
 
@@ -68,5 +68,12 @@ MOUTH_OPEN_PROFILES: MappingProxyType[Emotion, MappingProxyType[AU, float]] = Ma
 # The actor's own emotional display lives in these units; speech and blinks do not.
 SPEECH_UNITS = frozenset({AU.LIP_PUCKER, AU.LIP_FUNNEL, AU.LIPS_PART, AU.JAW_DROP})
 EMOTIONAL_UNITS = frozenset(AU) - SPEECH_UNITS - {AU.EYE_CLOSE_R, AU.EYE_CLOSE_L}
+# Emotional units that speech drives too: the lips press for m, b and p and the chin pushes the lower
+# lip up against them, so over a second or two of talking these carry the actor's articulation as much
+# as any emotion (on liveportrait_d20, a neutral talker, their baseline was chin raise 0.9 and lip press
+# 0.6). Their baseline is removed only as far as the mouth is freed: removing it with the mouth kept
+# dragged the lower lip ~4 px down and read as a mouth open by 0.01 (dlib) to 0.03 IOD (ours) even in
+# "neutral".
+ARTICULATING_UNITS = frozenset({AU.CHIN_RAISE, AU.LIP_PRESS})
 # Units that push the jaw/chin up and so fight the jaw-opening channel speech needs.
 JAW_LIFTING_UNITS = frozenset({AU.CHIN_RAISE})

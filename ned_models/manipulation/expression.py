@@ -5,9 +5,11 @@ Per frame, the actor's action units `e(t)` are split into a slowly varying emoti
 `e(t) - b(t)` (emphasis, blinks, speech). The edit removes the baseline and adds the target
 profile, and keeps the dynamics, so the new emotion lives on top of the actor's own timing:
 
-    e'(t) = e(t) - min(a, 1) * b(t) + a * P_emotion + a * (1 - m) * P_mouth_open
+    e'(t) = e(t) - min(a, 1) * w_m * b(t) + a * P_emotion + a * (1 - m) * P_mouth_open
 
-with `a` the intensity and `m` the mouth preservation. The result is applied as a displacement,
+with `a` the intensity and `m` the mouth preservation; `w_m` is 1, except on the units speech also
+drives (lip press, chin raise: `ARTICULATING_UNITS`), where it is `1 - m`, so a kept mouth keeps the
+actor's own articulation. The result is applied as a displacement,
 `shape(e') - shape(e)`, to the tracked landmarks, so a coefficient that goes below zero is not an
 error: it removes from this frame's shape the displacement the baseline stands for, however the
 per-frame fit happened to split the held expression among its units. Only the upper bound is
@@ -24,13 +26,20 @@ from scipy.ndimage import gaussian_filter1d
 from ned_models.edit import Emotion
 from ned_models.face_model.action_units import ActionUnit
 from ned_models.face_model.morphable import EXPRESSION_BOUNDS
-from ned_models.manipulation.emotions import EMOTIONAL_UNITS, JAW_LIFTING_UNITS, MOUTH_OPEN_PROFILES, PROFILES
+from ned_models.manipulation.emotions import (
+    ARTICULATING_UNITS,
+    EMOTIONAL_UNITS,
+    JAW_LIFTING_UNITS,
+    MOUTH_OPEN_PROFILES,
+    PROFILES,
+)
 
 __all__ = ["emotion_profile", "emotional_baseline", "BaselineTracker", "edit_expression", "BASELINE_SECONDS"]
 
 BASELINE_SECONDS = 1.5  # time scale that separates a held expression from a momentary one
 _UNITS = len(ActionUnit)
 _EMOTIONAL_MASK = np.array([ActionUnit(k) in EMOTIONAL_UNITS for k in range(_UNITS)])
+_ARTICULATING_MASK = np.array([ActionUnit(k) in ARTICULATING_UNITS for k in range(_UNITS)])
 
 
 def emotion_profile(emotion: Emotion, mouth_preservation: float = 1.0) -> np.ndarray:
@@ -96,5 +105,6 @@ def edit_expression(expression: np.ndarray, baseline: np.ndarray, emotion: Emoti
     if intensity == 0.0:
         return np.asarray(expression, dtype=np.float64)
     target = emotion_profile(emotion, mouth_preservation)
-    edited = expression - min(intensity, 1.0) * baseline + intensity * target
+    removal = np.where(_ARTICULATING_MASK, 1.0 - mouth_preservation, 1.0)
+    edited = expression - min(intensity, 1.0) * removal * baseline + intensity * target
     return np.minimum(edited, EXPRESSION_BOUNDS[1])

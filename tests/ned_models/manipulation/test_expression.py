@@ -6,7 +6,7 @@ import pytest
 from ned_models.edit import Emotion
 from ned_models.face_model.action_units import ActionUnit as AU
 from ned_models.face_model.morphable import EXPRESSION_BOUNDS
-from ned_models.manipulation.emotions import EMOTIONAL_UNITS, PROFILES, SPEECH_UNITS
+from ned_models.manipulation.emotions import ARTICULATING_UNITS, EMOTIONAL_UNITS, PROFILES, SPEECH_UNITS
 from ned_models.manipulation.expression import BaselineTracker, edit_expression, emotion_profile, emotional_baseline
 
 K = len(AU)
@@ -49,6 +49,23 @@ def test_neutral_removes_a_held_smile_and_keeps_the_dynamics():
     assert edited[:, AU.LIP_CORNER_PULL_R].mean() < 0.05 * e[:, AU.LIP_CORNER_PULL_R].mean()
     assert edited[100:110, AU.BROW_INNER_RAISE].mean() > 0.3  # the actor's timing survives
     assert edited[20:30, AU.BROW_INNER_RAISE].max() < 0.05
+
+
+def test_a_kept_mouth_keeps_the_actors_articulation():
+    """Lip press and chin raise are also how speech closes the lips: their baseline is the actor's
+    articulation and is removed only as far as the mouth is freed."""
+    e = _talking_expression()
+    e[:, AU.LIP_PRESS] = 0.6 * (1 + np.sin(2 * np.pi * 3 * np.arange(len(e)) / 25.0))  # m, b, p closures
+    e[:, AU.CHIN_RAISE] = 0.9
+    b = emotional_baseline(e, 25.0)
+    kept = edit_expression(e, b, Emotion.NEUTRAL, 1.0, 1.0)
+    half = edit_expression(e, b, Emotion.NEUTRAL, 1.0, 0.5)
+    free = edit_expression(e, b, Emotion.NEUTRAL, 1.0, 0.0)
+    for unit in sorted(ARTICULATING_UNITS):
+        np.testing.assert_allclose(kept[:, unit], e[:, unit], err_msg=unit.name)
+        np.testing.assert_allclose(half[:, unit], e[:, unit] - 0.5 * b[:, unit], err_msg=unit.name)
+        np.testing.assert_allclose(free[:, unit], e[:, unit] - b[:, unit], err_msg=unit.name)
+    assert kept[:, AU.LIP_CORNER_PULL_R].mean() < 0.05  # the held smile still goes
 
 
 def test_target_profile_replaces_the_baseline():
