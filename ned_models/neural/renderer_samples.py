@@ -16,6 +16,7 @@ after a reset restarts) with the current conditioning repeated and the previous 
 from __future__ import annotations
 
 from collections import deque
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 
 import numpy as np
@@ -196,11 +197,28 @@ class SequenceState:
         self._outputs.extend(outputs)
 
 
+@dataclass(frozen=True)
+class _PlannedFrame:
+    """One sequence's next frame, decided before its sample is built (the sample may build in a worker)."""
+
+    position: int
+    reference: int
+    restart: bool
+    zero_previous: bool
+
+
 class TrainingSequences:
     """`batch_size` training sequences advanced one frame per step, each restarted at its end.
 
     A sequence is a random stretch (length in `sequence_frames`) of a training run, with one
     reference offset (uniform magnitude in `offset_range_s`, either side) for all its frames.
+
+    Building a sample (geometry images, warped reference) is CPU work that does not depend on the
+    network's outputs. With a `pool`, the batch's samples are built side by side, and the next
+    batch's are started as soon as this one is handed out, so they build while the device trains
+    (on a GPU the samples, not the networks, set the pace: one thread gave 0.35 s of samples
+    against 0.07 s of training per step of 8 on an H100). The random draws happen in the calling
+    thread, in the same order with or without a pool.
 
     Args:
         samples: the shot's samples.
@@ -212,13 +230,14 @@ class TrainingSequences:
         feedback_dropout: probability of zeroing a frame's previous outputs.
         mouth_box: side of the mouth square in pixels.
         rng: the random source (seeded by the caller).
+        pool: threads that build samples (None: built in the calling thread, when needed).
     """
 
     def __init__(self, samples: ShotSamples, runs: tuple[np.ndarray, ...], picker: ReferencePicker, *,
                  batch_size: int, n_frames: int, n_previous: int, sequence_frames: tuple[int, int],
                  offset_range_s: tuple[float, float], feedback_dropout: float, mouth_box: int,
-                 rng: np.random.Generator) -> None:
-        self.samples, self.runs, self.picker, self.rng = samples, runs, picker, rng
+                 rng: np.random.Generator, pool: Executor | None = None) -> None:
+        self.samples, self.runs, self.picker, self.rng, self.pool = samples, runs, picker, rng, pool
         lengths = np.array([len(run) for run in runs], dtype=np.float64)
         self._weights = lengths / lengths.sum()
         self.states = [SequenceState(n_frames, n_previous) for _ in range(batch_size)]
@@ -226,6 +245,7 @@ class TrainingSequences:
         self._offsets = np.zeros(batch_size)
         self.sequence_frames, self.offset_range_s = sequence_frames, offset_range_s
         self.feedback_dropout, self.box = feedback_dropout, mouth_box
+        self._prefetched: tuple[list[_PlannedFrame], list[Future[FrameSample]]] | None = None
 
     def _restart(self, item: int) -> None:
         run = self.runs[self.rng.choice(len(self.runs), p=self._weights)]
@@ -233,28 +253,50 @@ class TrainingSequences:
         start = int(self.rng.integers(0, len(run) - length + 1))
         self._positions[item] = [int(p) for p in run[start:start + length]]
         self._offsets[item] = self.rng.uniform(*self.offset_range_s) * self.rng.choice((-1.0, 1.0))
-        self.states[item].reset()
+
+    def _plan(self) -> list[_PlannedFrame]:
+        """Every sequence's next frame (all random draws of a step, item by item)."""
+        plan = []
+        for item in range(len(self.states)):
+            restart = not self._positions[item]
+            if restart:
+                self._restart(item)
+            position = self._positions[item].pop(0)
+            reference = self.picker.pick(position, self._offsets[item])
+            plan.append(_PlannedFrame(position, reference, restart, self.rng.random() < self.feedback_dropout))
+        return plan
+
+    def _submit(self, plan: list[_PlannedFrame]) -> tuple[list[_PlannedFrame], list[Future[FrameSample]]]:
+        assert self.pool is not None
+        return plan, [self.pool.submit(self.samples.frame, entry.position, entry.reference) for entry in plan]
+
+    def _take(self) -> tuple[list[_PlannedFrame], list[FrameSample]]:
+        """This step's plan and samples; with a pool, also starts building the next step's."""
+        if self.pool is None:
+            plan = self._plan()
+            return plan, [self.samples.frame(entry.position, entry.reference) for entry in plan]
+        plan, futures = self._prefetched or self._submit(self._plan())
+        self._prefetched = self._submit(self._plan())
+        return plan, [future.result() for future in futures]
 
     def next_batch(self, device: torch.device) -> RendererBatch:
         """The next frame of every sequence, as tensors on `device`."""
+        plan, built = self._take()
         parts: dict[str, list[np.ndarray]] = {key: [] for key in ("conditioning", "previous", "source", "mask",
                                                                  "target")}
         boxes = []
-        for item, state in enumerate(self.states):
-            if not self._positions[item]:
-                self._restart(item)
-            position = self._positions[item].pop(0)
-            sample = self.samples.frame(position, self.picker.pick(position, self._offsets[item]))
+        for state, entry, sample in zip(self.states, plan, built, strict=True):
+            if entry.restart:
+                state.reset()
             parts["conditioning"].append(state.push_conditioning(sample.conditioning))
             previous = state.previous(self.samples.size)
-            if self.rng.random() < self.feedback_dropout:
-                previous = np.zeros_like(previous)
-            parts["previous"].append(previous)
+            parts["previous"].append(np.zeros_like(previous) if entry.zero_previous else previous)
             parts["source"].append(sample.source)
             parts["mask"].append(sample.mask)
             parts["target"].append(sample.target)
             boxes.append(mouth_box(sample.mouth_xy, self.box, self.samples.size))
-        tensors = {key: torch.from_numpy(np.stack(value).astype(np.float32)).to(device) for key, value in parts.items()}
+        tensors = {key: torch.from_numpy(np.stack(value).astype(np.float32, copy=False)).to(device)
+                   for key, value in parts.items()}
         return RendererBatch(mouth_boxes=tuple(boxes), **tensors)
 
     def feed_back(self, outputs: torch.Tensor) -> None:

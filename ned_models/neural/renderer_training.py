@@ -16,7 +16,7 @@ measures that one on the *test* blocks, which chose nothing. At the end the gene
 folder, which `NeuralRenderer.load` reads.
 
 Defaults: CPU 15 min, batch 2, discriminator width 32, bfloat16 convolutions where supported, all
-cores; CUDA 5 min, batch 8, width 64.
+cores; CUDA 5 min, batch 8, width 64, samples built by a thread per sequence one step ahead.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -82,6 +83,8 @@ class RendererTrainingConfig:
         validation_frames: selection frames measured by those (the final validation measures every test frame).
         checkpoint_every_s: seconds between checkpoints.
         threads: torch CPU threads (None: the faster of 1 and every core, timed at the start).
+        sample_threads: threads building training and validation samples ahead of the step (None:
+            CUDA one per sequence of the batch, up to the cores; CPU 0, the cores train the networks).
         bfloat16: bfloat16 convolutions (None: where the device runs them fast).
         seed: seeds torch and the sequence sampler.
         landmarks: which landmarks make the training geometry ("raw" or "smoothed", see
@@ -109,6 +112,7 @@ class RendererTrainingConfig:
     validation_frames: int = 30
     checkpoint_every_s: float = 60.0
     threads: int | None = None
+    sample_threads: int | None = None
     bfloat16: bool | None = None
     seed: int = 0
     landmarks: str = "raw"
@@ -119,6 +123,8 @@ class RendererTrainingConfig:
             raise ValueError(f"the generator must take {CHANNELS_PER_FRAME} channels per frame")
         if self.time_budget_s is not None and self.time_budget_s <= 0:
             raise ValueError(f"time_budget_s must be > 0, got {self.time_budget_s}")
+        if self.sample_threads is not None and self.sample_threads < 0:
+            raise ValueError(f"sample_threads must be >= 0, got {self.sample_threads}")
         low, high = self.reference_offset_s
         if not 0 < low <= high:
             raise ValueError(f"reference_offset_s must be 0 < low <= high, got {self.reference_offset_s}")
@@ -128,11 +134,16 @@ class RendererTrainingConfig:
     def for_device(self, device: torch.device) -> RendererTrainingConfig:
         """This config with every None filled in for `device`."""
         gpu = device.type == "cuda"
+        batch = self.batch_size or (8 if gpu else 2)
+        sample_threads = self.sample_threads
+        if sample_threads is None:
+            sample_threads = min(batch, os.cpu_count() or 1) if gpu else 0
         return replace(
             self,
             time_budget_s=self.time_budget_s or (300.0 if gpu else 900.0),
-            batch_size=self.batch_size or (8 if gpu else 2),
+            batch_size=batch,
             ndf=self.ndf or (64 if gpu else 32),
+            sample_threads=sample_threads,
             bfloat16=supports_bfloat16(device) if self.bfloat16 is None else self.bfloat16,
         )
 
@@ -229,6 +240,7 @@ class _Job:
     validation_picker: ReferencePicker
     checkpoint_path: Path
     on_progress: Callable[[TrainingProgress], None]
+    pool: Executor | None = None
     step: int = 0
     elapsed_before: float = 0.0
 
@@ -236,7 +248,7 @@ class _Job:
         generator = self.config.generator
         return validate(generator_render(self.networks, self.device, exact), self.samples, runs,
                         self.validation_picker, self.config.validation_offset_s, generator.n_frames,
-                        generator.n_previous, max_frames)
+                        generator.n_previous, max_frames, self.pool)
 
     def select(self) -> ValidationResult:
         """Validate the current average on the selection frames; remember it if it is the best so far."""
@@ -245,10 +257,9 @@ class _Job:
         return validation
 
 
-def _prepare(training_set: TrainingSet, analysis: ShotAnalysis, config: RendererTrainingConfig, face_index: int,
-             checkpoint_dir: Path, resume: bool, on_progress: Callable[[TrainingProgress], None]) -> _Job:
-    device = resolve_device(config.device)
-    config = config.for_device(device)
+def _prepare(training_set: TrainingSet, analysis: ShotAnalysis, config: RendererTrainingConfig, device: torch.device,
+             face_index: int, checkpoint_dir: Path, resume: bool, on_progress: Callable[[TrainingProgress], None],
+             pool: Executor | None) -> _Job:
     torch.manual_seed(config.seed)
     samples = ShotSamples(training_set, analysis, face_index, landmarks=config.landmarks)
     split = training_set.split(config.hold_out, breaks=samples.breaks)
@@ -269,11 +280,11 @@ def _prepare(training_set: TrainingSet, analysis: ShotAnalysis, config: Renderer
                    batch_size=config.batch_size, n_frames=config.generator.n_frames,
                    n_previous=config.generator.n_previous, sequence_frames=config.sequence_frames,
                    offset_range_s=config.reference_offset_s, feedback_dropout=config.feedback_dropout,
-                   mouth_box=_mouth_box(samples.size), rng=np.random.default_rng(config.seed)),
+                   mouth_box=_mouth_box(samples.size), rng=np.random.default_rng(config.seed), pool=pool),
                selection_runs=selection_runs, test_runs=test_runs,
                validation_picker=ReferencePicker(training_set.time, np.unique(np.concatenate(
                    [train_positions, *test_runs, *selection_runs]))),
-               checkpoint_path=checkpoint_dir / CHECKPOINT_NAME, on_progress=on_progress)
+               checkpoint_path=checkpoint_dir / CHECKPOINT_NAME, on_progress=on_progress, pool=pool)
     if resume and job.checkpoint_path.exists():
         job.step, job.elapsed_before = load_training_checkpoint(job.checkpoint_path, networks)
         job.sequences.rng = np.random.default_rng([config.seed, job.step])
@@ -386,9 +397,12 @@ def train_renderer(training_set: TrainingSet, analysis: ShotAnalysis, config: Re
     directory = Path(checkpoint_dir) if checkpoint_dir is not None else training_set.directory.parent
     report(TrainingProgress("preparing", 0, 0.0, 0.0))
     saved_threads = torch.get_num_threads()
+    config = config or RendererTrainingConfig()
+    device = resolve_device(config.device)
+    config = config.for_device(device)
+    pool = ThreadPoolExecutor(config.sample_threads, "renderer-samples") if config.sample_threads else None
     try:
-        job = _prepare(training_set, analysis, config or RendererTrainingConfig(), face_index, directory, resume,
-                       report)
+        job = _prepare(training_set, analysis, config, device, face_index, directory, resume, report, pool)
         stopped, run_steps, seconds = _train(job, should_stop or (lambda: False))
         elapsed = job.elapsed_before + seconds
         validation = selection = selected_step = generator_path = onnx_path = None
@@ -405,6 +419,8 @@ def train_renderer(training_set: TrainingSet, analysis: ShotAnalysis, config: Re
         report(TrainingProgress("done", job.step, 1.0, elapsed, validation=validation))
     finally:
         torch.set_num_threads(saved_threads)
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     return TrainingResult(steps=job.step, run_steps=run_steps, elapsed_s=elapsed,
                           steps_per_s=run_steps / max(seconds, 1e-9), stopped=stopped, validation=validation,
                           selection=selection, selected_step=selected_step,

@@ -11,6 +11,7 @@ averaged over frames in dB.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 import numpy as np
@@ -61,8 +62,20 @@ def generator_render(networks, device: torch.device, exact: bool = False) -> Ren
     return render
 
 
+def _truncated(runs: Sequence[np.ndarray], max_frames: int | None) -> list[np.ndarray]:
+    """The runs' first `max_frames` positions in all, whole runs first."""
+    kept, total = [], 0
+    for run in runs:
+        take = run if max_frames is None else run[:max(0, max_frames - total)]
+        if len(take):
+            kept.append(take)
+            total += len(take)
+    return kept
+
+
 def validate(render: Render, samples: ShotSamples, runs: Sequence[np.ndarray], picker: ReferencePicker,
-             offset_s: float, n_frames: int, n_previous: int, max_frames: int | None = None) -> ValidationResult:
+             offset_s: float, n_frames: int, n_previous: int, max_frames: int | None = None,
+             pool: Executor | None = None) -> ValidationResult:
     """Render the held-out runs and measure both renderers.
 
     Args:
@@ -73,16 +86,15 @@ def validate(render: Render, samples: ShotSamples, runs: Sequence[np.ndarray], p
         offset_s: reference offset in seconds.
         n_frames, n_previous: the generator's conditioning window and feedback length.
         max_frames: stop after this many frames (whole runs first; None = all).
+        pool: threads that build a run's samples side by side (None: one by one, here).
     """
     neural, warp, offsets = [], [], []
     state = SequenceState(n_frames, n_previous)
-    for run in runs:
+    for run in _truncated(runs, max_frames):
         state.reset()
-        for position in run:
-            if max_frames is not None and len(neural) >= max_frames:
-                break
-            reference = picker.pick(int(position), offset_s)
-            sample = samples.frame(int(position), reference)
+        references = [picker.pick(int(position), offset_s) for position in run]
+        built = (pool.map if pool is not None else map)(samples.frame, [int(p) for p in run], references)
+        for position, reference, sample in zip(run, references, built, strict=True):
             window = state.push_conditioning(sample.conditioning)
             output = render(window, state.previous(samples.size), sample.source, sample.mask)
             state.push_output(output)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -58,15 +59,36 @@ def test_samples_are_consistent(shot) -> None:
     assert np.all(state.previous(64) == 0.0)
 
 
-def _sequences(shot, frames: int, batch_size: int, length: int) -> TrainingSequences:
-    """Training sequences over the first `frames` frames of the synthetic shot, without feedback dropout."""
+def _sequences(shot, frames: int, batch_size: int, length: int, dropout: float = 0.0,
+               pool: ThreadPoolExecutor | None = None) -> TrainingSequences:
+    """Training sequences over the first `frames` frames of the synthetic shot (no feedback dropout by default)."""
     directory, analysis = shot
     samples = ShotSamples(TrainingSet.open(directory), analysis)
     positions = np.arange(frames)
     return TrainingSequences(samples, (positions,), ReferencePicker(samples.training_set.time, positions),
                              batch_size=batch_size, n_frames=3, n_previous=2, sequence_frames=(length, length),
-                             offset_range_s=(0.12, 0.2), feedback_dropout=0.0, mouth_box=18,
-                             rng=np.random.default_rng(0))
+                             offset_range_s=(0.12, 0.2), feedback_dropout=dropout, mouth_box=18,
+                             rng=np.random.default_rng(0), pool=pool)
+
+
+def test_sample_threads_change_nothing_but_the_pace(shot) -> None:
+    """Built in a pool one step ahead, the batches are those built in the training thread: same
+    frames, references, restarts, dropped feedback and fed-back outputs, step after step."""
+    with ThreadPoolExecutor(3) as pool:
+        pooled = _sequences(shot, frames=30, batch_size=3, length=4, dropout=0.5, pool=pool)
+        plain = _sequences(shot, frames=30, batch_size=3, length=4, dropout=0.5)
+        rng = np.random.default_rng(1)
+        dropped = 0
+        for _ in range(10):  # 2.5 sequences per item: restarts land between prefetch and feedback
+            batches = [sequences.next_batch(torch.device("cpu")) for sequences in (pooled, plain)]
+            assert batches[0].mouth_boxes == batches[1].mouth_boxes
+            for key in ("conditioning", "previous", "source", "mask", "target"):
+                torch.testing.assert_close(getattr(batches[0], key), getattr(batches[1], key), rtol=0, atol=0)
+            dropped += int((batches[1].previous.flatten(1).abs().amax(1) == 0).sum())
+            outputs = torch.from_numpy(rng.uniform(-1, 1, (3, 3, 64, 64)).astype(np.float32))
+            pooled.feed_back(outputs)
+            plain.feed_back(outputs)
+        assert 0 < dropped < 30  # the comparison covered dropped and kept feedback
 
 
 def test_train_step_fits_a_batch(shot) -> None:
@@ -137,6 +159,23 @@ def _onnx_matches_torch(directory: Path, generator_path: Path) -> None:
         expected = generator(*(torch.from_numpy(a) for a in inputs)).numpy()
     assert np.abs(renderer.infer(*inputs) - expected).max() < ONNX_TOLERANCE
     assert renderer.layout == CropLayout(64)
+
+
+@pytest.mark.slow
+def test_training_with_sample_threads_is_the_same_training(shot, tmp_path: Path) -> None:
+    """The sample pool (the CUDA default) trains, validates and exports what the training thread alone does."""
+    directory, analysis = shot
+    results = [train_renderer(TrainingSet.open(directory), analysis,
+                              replace(TINY, max_steps=8, sample_threads=threads, validate_every_s=0.0),
+                              checkpoint_dir=tmp_path / str(threads)) for threads in (0, 3)]
+    assert results[0].validation == results[1].validation and results[0].selection == results[1].selection
+    weights = [load_compact_generator(result.generator_path).state_dict() for result in results]
+    for key, value in weights[0].items():
+        torch.testing.assert_close(weights[1][key], value, rtol=0, atol=0)
+    assert RendererTrainingConfig(device="cpu").for_device(torch.device("cpu")).sample_threads == 0
+    assert 1 <= RendererTrainingConfig().for_device(torch.device("cuda")).sample_threads <= 8
+    with pytest.raises(ValueError, match="sample_threads"):
+        RendererTrainingConfig(sample_threads=-1)
 
 
 @pytest.mark.slow
