@@ -5,7 +5,13 @@ import pytest
 
 from ned_models.face_model.action_units import ActionUnit as AU
 from ned_models.face_model.morphable import load_face_model
-from ned_models.manipulation.speech import INNER_LIP_PAIRS, inner_lip_aperture, restore_speech
+from ned_models.manipulation.speech import (
+    INNER_LIP_PAIRS,
+    OPENING_WIDTH_FLOOR,
+    inner_lip_aperture,
+    keep_opening_width,
+    restore_speech,
+)
 
 
 @pytest.fixture(scope="module")
@@ -62,3 +68,47 @@ def test_correction_is_local_and_smooth(model):
     assert moved[eyes_and_brows].max() < 1e-3
     pair_fix = moved[INNER_LIP_PAIRS.ravel()].max()
     assert pair_fix > 0.005 and moved.max() <= pair_fix + 1e-12  # nothing moves more than the pairs
+
+
+def _rounded(model, source_units: dict, amount: float = 2.0):
+    """A source face and its edit with rounded lips (pucker + funnel), before the width guard."""
+    source_coefficients = np.zeros(len(AU))
+    for unit, value in source_units.items():
+        source_coefficients[unit] = value
+    edited_coefficients = source_coefficients.copy()
+    edited_coefficients[AU.LIP_PUCKER] += amount
+    edited_coefficients[AU.LIP_FUNNEL] += amount
+    return model.shape(model.template, source_coefficients), model.shape(model.template, edited_coefficients)
+
+
+def _opening_width(shape):
+    return shape[308, 0] - shape[78, 0]
+
+
+def test_an_open_mouth_keeps_most_of_its_width(model):
+    """Rounded lips on an open mouth: the opening narrows to the floor and no further; the lips'
+    vertical changes and everything away from the mouth stay as the edit made them."""
+    source, edited = _rounded(model, {AU.JAW_DROP: 0.6, AU.LIPS_PART: 0.5})
+    assert inner_lip_aperture(source) > 0.08
+    assert _opening_width(edited) < 0.6 * _opening_width(source)  # the edit alone squeezes the teeth
+    kept = keep_opening_width(model, source, edited, 1.0)
+    assert _opening_width(kept) == pytest.approx(OPENING_WIDTH_FLOOR * _opening_width(source), rel=0.02)
+    np.testing.assert_array_equal(kept[:, 1:], edited[:, 1:])
+    moved = np.abs(kept[:, 0] - edited[:, 0])
+    assert moved[[33, 133, 263, 362, 70, 300, 10, 152, 1]].max() < 1e-6  # eyes, brows, forehead, chin, nose tip
+    half = keep_opening_width(model, source, edited, 0.5)
+    assert _opening_width(edited) < _opening_width(half) < _opening_width(kept)
+    restored = restore_speech(model, source, edited, 1.0)  # speech restoration applies it
+    assert _opening_width(restored) == pytest.approx(_opening_width(kept), rel=0.02)
+
+
+def test_closed_lips_and_wider_mouths_are_left_alone(model):
+    """No teeth to squeeze between closed lips; a widening edit (a smile) is never held back."""
+    source, edited = _rounded(model, {})
+    assert inner_lip_aperture(source) < 0.01
+    np.testing.assert_array_equal(keep_opening_width(model, source, edited, 1.0), edited)
+    open_source = model.shape(model.template, np.eye(len(AU))[AU.JAW_DROP] * 0.6)
+    smiling = model.shape(model.template, np.eye(len(AU))[AU.JAW_DROP] * 0.6 + np.eye(len(AU))[AU.LIP_CORNER_PULL_R]
+                          * 2 + np.eye(len(AU))[AU.LIP_CORNER_PULL_L] * 2)
+    np.testing.assert_array_equal(keep_opening_width(model, open_source, smiling, 1.0), smiling)
+    np.testing.assert_array_equal(keep_opening_width(model, source, edited, 0.0), edited)
