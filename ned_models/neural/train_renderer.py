@@ -1,6 +1,7 @@
 """Command line: analyse a video, build its renderer training set, train, report held-out PSNR.
 
     python -m ned_models.neural.train_renderer VIDEO --out DIR [--minutes 15] [--device cpu] [--resume]
+        [--sample-threads N]
 
 For development and measurement (the product trains through the server's TrainRenderer job, on the
 same functions). DIR receives `analysis.npz` (reused when it matches the video, unless --reanalyse),
@@ -87,6 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-frames", type=int, default=DEFAULT_MAX_FRAMES, help="frames kept for training")
     parser.add_argument("--max-steps", type=int, default=None, help="stop after this many steps")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
+    parser.add_argument("--sample-threads", type=int, default=None,
+                        help="threads building training samples ahead of the step (default: GPU one per "
+                             "sequence of the batch, CPU 0)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
     for noisy in ("onnx_ir", "onnxscript", "torch.onnx"):  # the exporter's pass-by-pass chatter
@@ -95,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         analysis = _analysis(args.video, args.out, args.reanalyse)
         build_training_set(args.video, args.out, analysis, args.face, args.max_frames)
-        config = RendererTrainingConfig(device=args.device, max_steps=args.max_steps, threads=args.threads)
+        config = RendererTrainingConfig(device=args.device, max_steps=args.max_steps, threads=args.threads,
+                                        sample_threads=args.sample_threads)
         if args.minutes is not None:
             config = replace(config, time_budget_s=60.0 * args.minutes)
         result = train_renderer(TrainingSet.open(args.out), analysis, config, on_progress=_report,
