@@ -26,14 +26,19 @@ import numpy as np
 
 from ned_models.face_model.morphable import FaceModel
 from ned_models.face_model.regions import region_weights, smoothstep
-from ned_models.landmarks import MESH_POINTS, MOUTH_LEFT_CORNER, MOUTH_RIGHT_CORNER
+from ned_models.landmarks import (
+    INNER_MOUTH_LEFT_CORNER,
+    INNER_MOUTH_RIGHT_CORNER,
+    MESH_POINTS,
+    MOUTH_LEFT_CORNER,
+    MOUTH_RIGHT_CORNER,
+)
 
 __all__ = ["INNER_LIP_PAIRS", "inner_lip_aperture", "restore_speech", "keep_opening_width", "OPENING_WIDTH_FLOOR"]
 
 # (upper, lower) inner-lip points facing each other, from the right mouth corner to the left.
 INNER_LIP_PAIRS = np.array([(191, 95), (80, 88), (81, 178), (82, 87), (13, 14), (312, 317), (311, 402),
                             (310, 318), (415, 324)])
-INNER_RIGHT_CORNER, INNER_LEFT_CORNER = 78, 308
 _SPREAD = 0.12  # IOD: how far from the mouth line a lip correction is felt
 _CORNER_FADE = 0.06  # IOD beyond the outermost pair over which corrections fade out
 OPENING_WIDTH_FLOOR = 0.7  # an open mouth's opening keeps at least this share of its width
@@ -132,10 +137,10 @@ def keep_opening_width(model: FaceModel, source: np.ndarray, edited: np.ndarray,
     """Undo as much of the edit's horizontal motion of the lips as keeps an open mouth's opening at
     least `floor` of the source's width (to the degree `mouth_preservation` and the opening ask).
 
-    Args and returns as `restore_speech`; the inner-lip corners (78, 308) measure the width.
+    Args and returns as `restore_speech`; the inner mouth corners measure the width.
     """
-    width_source = source[INNER_LEFT_CORNER, 0] - source[INNER_RIGHT_CORNER, 0]
-    width_edit = edited[INNER_LEFT_CORNER, 0] - edited[INNER_RIGHT_CORNER, 0]
+    width_source = source[INNER_MOUTH_LEFT_CORNER, 0] - source[INNER_MOUTH_RIGHT_CORNER, 0]
+    width_edit = edited[INNER_MOUTH_LEFT_CORNER, 0] - edited[INNER_MOUTH_RIGHT_CORNER, 0]
     narrowing = width_source - width_edit
     allowed = (1.0 - floor) * width_source
     if narrowing <= allowed or narrowing <= 0.0:

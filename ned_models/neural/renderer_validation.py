@@ -92,9 +92,10 @@ def validate(render: Render, samples: ShotSamples, runs: Sequence[np.ndarray], p
     state = SequenceState(n_frames, n_previous)
     for run in _truncated(runs, max_frames):
         state.reset()
-        references = [picker.pick(int(position), offset_s) for position in run]
-        built = (pool.map if pool is not None else map)(samples.frame, [int(p) for p in run], references)
-        for position, reference, sample in zip(run, references, built, strict=True):
+        positions = [int(position) for position in run]
+        references = [picker.pick(position, offset_s) for position in positions]
+        built = (pool.map if pool is not None else map)(samples.frame, positions, references)
+        for position, reference, sample in zip(positions, references, built, strict=True):
             window = state.push_conditioning(sample.conditioning)
             output = render(window, state.previous(samples.size), sample.source, sample.mask)
             state.push_output(output)

@@ -5,6 +5,7 @@ import pytest
 
 from ned_models.face_model.action_units import ActionUnit as AU
 from ned_models.face_model.morphable import load_face_model
+from ned_models.landmarks import INNER_MOUTH_LEFT_CORNER, INNER_MOUTH_RIGHT_CORNER
 from ned_models.manipulation.speech import (
     INNER_LIP_PAIRS,
     OPENING_WIDTH_FLOOR,
@@ -19,12 +20,18 @@ def model():
     return load_face_model()
 
 
+def _shape(model, units: dict):
+    """The template face with these action units."""
+    coefficients = np.zeros(len(AU))
+    for unit, value in units.items():
+        coefficients[unit] = value
+    return model.shape(model.template, coefficients)
+
+
 def _shapes(model, unit, amount=1.5):
-    talking = np.zeros(len(AU))
-    talking[AU.JAW_DROP], talking[AU.LIPS_PART] = 0.4, 0.3
-    edited = talking.copy()
-    edited[unit] += amount
-    return model.shape(model.template, talking), model.shape(model.template, edited)
+    """A talking face and its edit with `amount` more of `unit`."""
+    talking = {AU.JAW_DROP: 0.4, AU.LIPS_PART: 0.3}
+    return _shape(model, talking), _shape(model, {**talking, unit: talking.get(unit, 0.0) + amount})
 
 
 @pytest.mark.parametrize("unit", [AU.LIP_PRESS, AU.UPPER_LIP_RAISE, AU.CHIN_RAISE, AU.LIP_CORNER_DEPRESS,
@@ -72,17 +79,11 @@ def test_correction_is_local_and_smooth(model):
 
 def _rounded(model, source_units: dict, amount: float = 2.0):
     """A source face and its edit with rounded lips (pucker + funnel), before the width guard."""
-    source_coefficients = np.zeros(len(AU))
-    for unit, value in source_units.items():
-        source_coefficients[unit] = value
-    edited_coefficients = source_coefficients.copy()
-    edited_coefficients[AU.LIP_PUCKER] += amount
-    edited_coefficients[AU.LIP_FUNNEL] += amount
-    return model.shape(model.template, source_coefficients), model.shape(model.template, edited_coefficients)
+    return _shape(model, source_units), _shape(model, {**source_units, AU.LIP_PUCKER: amount, AU.LIP_FUNNEL: amount})
 
 
 def _opening_width(shape):
-    return shape[308, 0] - shape[78, 0]
+    return shape[INNER_MOUTH_LEFT_CORNER, 0] - shape[INNER_MOUTH_RIGHT_CORNER, 0]
 
 
 def test_an_open_mouth_keeps_most_of_its_width(model):
@@ -107,8 +108,7 @@ def test_closed_lips_and_wider_mouths_are_left_alone(model):
     source, edited = _rounded(model, {})
     assert inner_lip_aperture(source) < 0.01
     np.testing.assert_array_equal(keep_opening_width(model, source, edited, 1.0), edited)
-    open_source = model.shape(model.template, np.eye(len(AU))[AU.JAW_DROP] * 0.6)
-    smiling = model.shape(model.template, np.eye(len(AU))[AU.JAW_DROP] * 0.6 + np.eye(len(AU))[AU.LIP_CORNER_PULL_R]
-                          * 2 + np.eye(len(AU))[AU.LIP_CORNER_PULL_L] * 2)
+    open_source = _shape(model, {AU.JAW_DROP: 0.6})
+    smiling = _shape(model, {AU.JAW_DROP: 0.6, AU.LIP_CORNER_PULL_R: 2.0, AU.LIP_CORNER_PULL_L: 2.0})
     np.testing.assert_array_equal(keep_opening_width(model, open_source, smiling, 1.0), smiling)
     np.testing.assert_array_equal(keep_opening_width(model, source, edited, 0.0), edited)
