@@ -7,6 +7,7 @@ import pytest
 
 from ned_models.eval.clips import open_clip
 from ned_models.eval.reference_landmarks import (
+    MIRROR,
     Dlib68,
     DlibFace,
     inner_lip_aperture,
@@ -60,6 +61,13 @@ class TestConventions:
         parts = np.array([(p.x, p.y) for p in shape.parts()], dtype=float)
         np.testing.assert_array_equal(parts + 0.5, points)
 
+    def test_mirror_pairs_each_point_with_its_mirror_image(self):
+        mirror = np.array(MIRROR)
+        np.testing.assert_array_equal(mirror[mirror], np.arange(68))
+        midline = {8, 27, 28, 29, 30, 33, 51, 57, 62, 66}
+        assert set(np.flatnonzero(mirror == np.arange(68))) == midline
+        assert mirror[36] == 45 and mirror[48] == 54 and mirror[60] == 64 and mirror[0] == 16
+
     def test_to_rgb_uint8(self):
         frame16 = np.full((4, 5, 4), 65535, np.uint16)
         assert to_rgb_uint8(frame16).shape == (4, 5, 3)
@@ -86,6 +94,20 @@ class TestOnRealFaces:
         assert points[36:48, 1].mean() < points[30, 1] < points[62, 1] < points[8, 1]
         assert 40.0 < inter_ocular_distance(points) < 90.0       # face box ~150 px in a 256 px still
         assert inner_lip_aperture(points) < 0.08                  # closed-mouth smile
+
+    def test_consensus_reads_a_mirrored_face_as_its_mirror_image(self, media_dir):
+        """The consensus mean is (nearly) mirror-symmetric by construction; one box's reading is not."""
+        frame = to_rgb_uint8(next(open_clip(media_dir / "talking" / "retalking_5.mp4").frames()))
+        flipped = np.ascontiguousarray(frame[:, ::-1])
+        width = frame.shape[1]
+
+        def asymmetry(landmarker: Dlib68) -> float:
+            points, mirrored = landmarker.detect(frame), landmarker.detect(flipped)
+            mirrored = np.column_stack([width - mirrored[:, 0], mirrored[:, 1]])[list(MIRROR)]
+            return float(np.abs(points - mirrored).mean())
+
+        consensus, single = asymmetry(Dlib68()), asymmetry(Dlib68(consensus=False))
+        assert consensus < 0.35 and consensus < 0.5 * single, (consensus, single)
 
     def test_no_face(self):
         rng = np.random.default_rng(0)
