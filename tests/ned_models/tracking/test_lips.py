@@ -68,3 +68,45 @@ def test_collapsed_mouth_is_left_alone():
     before = _landmarks(upper_y=98.5, lower_y=101.5)
     before[MOUTH_LEFT_CORNER] = before[MOUTH_RIGHT_CORNER]
     np.testing.assert_array_equal(refine_inner_lips(_mouth(parted=True), before), before)
+
+
+CAVITY, TONGUE = (30, 10, 15), (190, 60, 75)
+
+
+def _rounded_lips(inside: tuple[int, int, int] = LIP) -> np.ndarray:
+    """Lips rounded around a small dark opening (an "oo"), or with `inside` between lip and opening."""
+    frame = np.full((200, 200, 3), SKIN, np.uint8)
+    frame[88:114, 60:140] = LIP
+    frame[93:109, 85:115] = inside
+    frame[96:104, 88:112] = CAVITY
+    return frame
+
+
+def test_rounded_lips_close_on_the_opening():
+    """The model's ring near the lips' outer edge moves onto the dark opening in the middle columns."""
+    before = _landmarks(upper_y=90.0, lower_y=112.0)
+    after = refine_inner_lips(_rounded_lips(), before)
+    pairs = list(zip(reversed(UPPER_INNER), LOWER_INNER, strict=True))
+    over_the_opening = [pair for pair in pairs if 88.0 < before[pair[0], 0] < 112.0]
+    assert len(over_the_opening) == 3
+    for upper, lower in over_the_opening:
+        assert abs(after[upper, 1] - 96.0) < 1.0 and abs(after[lower, 1] - 104.0) < 1.0
+    beside = [i for pair in pairs if pair not in over_the_opening for i in pair]
+    np.testing.assert_array_equal(after[beside], before[beside])
+
+
+def test_teeth_between_lip_and_opening_keep_the_points():
+    before = _landmarks(upper_y=90.0, lower_y=112.0)
+    after = refine_inner_lips(_rounded_lips(inside=TEETH), before)
+    assert np.all(after[list(UPPER_INNER), 1] < 94.0) and np.all(after[list(LOWER_INNER), 1] > 108.0)
+
+
+def test_a_tongue_under_a_wide_dark_band_is_not_taken_for_lip():
+    """A wide-open mouth: the dark band spans the ring, the lip-coloured tongue below it stays inside."""
+    frame = np.full((200, 200, 3), SKIN, np.uint8)
+    frame[88:114, 60:140] = LIP
+    frame[91:100, 64:136] = CAVITY
+    frame[100:111, 64:136] = TONGUE
+    before = _landmarks(upper_y=90.0, lower_y=112.0)
+    after = refine_inner_lips(frame, before)
+    np.testing.assert_array_equal(after[list(LOWER_INNER)], before[list(LOWER_INNER)])
