@@ -229,33 +229,27 @@ class Dlib68:
 
     def _search_near(self, rgb: np.ndarray, box: tuple[float, float, float, float]
                      ) -> tuple[float, float, float, float] | None:
-        x0, y0, x1, y1 = box
-        size = max(x1 - x0, y1 - y0)
-        pad = _ROI_CONTEXT * size
-        h, w = rgb.shape[:2]
-        rx0, ry0 = max(0, int(x0 - pad)), max(0, int(y0 - pad))
-        rx1, ry1 = min(w, int(np.ceil(x1 + pad))), min(h, int(np.ceil(y1 + pad)))
+        rx0, ry0, rx1, ry1 = _grown_region(box, _ROI_CONTEXT, rgb.shape[:2])
         if rx1 - rx0 < 8 or ry1 - ry0 < 8:
             return None
+        size = max(box[2] - box[0], box[3] - box[1])
         return self._detect_scaled(rgb[ry0:ry1, rx0:rx1], _ROI_FACE_PX / size, 0, origin=(rx0, ry0))
 
     def _predict_points(self, rgb: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
         if not self.consensus:
             return self._read(rgb, box) + 0.5
         x0, y0, x1, y1 = box
-        pad = _CONSENSUS_MARGIN * max(x1 - x0, y1 - y0)
-        h, w = rgb.shape[:2]
-        cx0, cy0 = max(0, int(x0 - pad)), max(0, int(y0 - pad))
-        cx1, cy1 = min(w, int(np.ceil(x1 + pad))), min(h, int(np.ceil(y1 + pad)))
+        cx0, cy0, cx1, cy1 = _grown_region(box, _CONSENSUS_MARGIN, rgb.shape[:2])
         crop = np.ascontiguousarray(rgb[cy0:cy1, cx0:cx1])
         mirror = np.ascontiguousarray(crop[:, ::-1])
         width = cx1 - cx0
+        order = list(MIRROR)
         readings = []
         for bx0, by0, bx1, by1 in _consensus_boxes((x0 - cx0, y0 - cy0, x1 - cx0, y1 - cy0)):
             readings.append(self._read(crop, (bx0, by0, bx1, by1)))
             mirrored = self._read(mirror, (width - bx1, by0, width - bx0, by1))
             mirrored[:, 0] = width - 1 - mirrored[:, 0]
-            readings.append(mirrored[list(MIRROR)])
+            readings.append(mirrored[order])
         return np.mean(readings, axis=0) + (cx0 + 0.5, cy0 + 0.5)
 
     def _read(self, rgb: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
@@ -264,6 +258,16 @@ class Dlib68:
         rect = dlib.rectangle(round(x0), round(y0), round(x1) - 1, round(y1) - 1)
         shape = self._predictor(rgb, rect)
         return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
+
+
+def _grown_region(box: tuple[float, float, float, float], fraction: float,
+                  size_hw: tuple[int, int]) -> tuple[int, int, int, int]:
+    """Integer (x0, y0, x1, y1) of `box` grown by `fraction` of its larger side, clipped to the frame."""
+    x0, y0, x1, y1 = box
+    pad = fraction * max(x1 - x0, y1 - y0)
+    h, w = size_hw
+    return (max(0, int(x0 - pad)), max(0, int(y0 - pad)),
+            min(w, int(np.ceil(x1 + pad))), min(h, int(np.ceil(y1 + pad))))
 
 
 def _consensus_boxes(box: tuple[float, float, float, float]) -> list[tuple[float, float, float, float]]:

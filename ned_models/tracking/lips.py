@@ -33,7 +33,7 @@ import numpy as np
 from ned_models.landmarks import LIPS_INNER, LIPS_OUTER, MOUTH_LEFT_CORNER, MOUTH_RIGHT_CORNER
 from ned_models.tracking.crops import apply_transform, crop_from_frame, rect_from_points, warp_crop
 
-__all__ = ["refine_inner_lips", "UPPER_INNER", "LOWER_INNER"]
+__all__ = ["refine_inner_lips", "UPPER_INNER", "LOWER_INNER", "FACING_PAIRS"]
 
 _CROP = 128              # crop side; the mouth spans 1 / _MOUTH_SPAN of it
 _MOUTH_SPAN = 1.25       # crop side over mouth width (the corners are levelled)
@@ -55,6 +55,8 @@ _ROUNDED_COLUMNS = 5
 _OUTER_OF = dict(zip(LIPS_INNER, LIPS_OUTER, strict=True))
 LOWER_INNER = LIPS_INNER[1:10]   # 95 ... 324, left to right in the subject's frame
 UPPER_INNER = LIPS_INNER[11:]    # 415 ... 191
+# (upper, lower) inner-lip points facing each other across the mouth, from one corner to the other.
+FACING_PAIRS = tuple(zip(reversed(UPPER_INNER), LOWER_INNER, strict=True))
 
 
 def refine_inner_lips(frame: np.ndarray, points: np.ndarray, pixel_aspect: float = 1.0) -> np.ndarray:
@@ -102,7 +104,7 @@ def _close_on_rounded_opening(lab: np.ndarray, points: np.ndarray) -> None:
                 and np.mean(rows_l) < _TEETH_LIGHTNESS * lip_lightness)
 
     dark_columns, moves = [], []
-    for column, (upper, lower) in enumerate(zip(reversed(UPPER_INNER), LOWER_INNER, strict=True)):
+    for column, (upper, lower) in enumerate(FACING_PAIRS):
         x = int(round(0.5 * (points[upper, 0] + points[lower, 0]) - 0.5))
         lo, hi = int(np.floor(points[upper, 1] - 0.5)), int(np.ceil(points[lower, 1] - 0.5))
         if hi - lo < 3 or lo < 0 or hi >= _CROP or not _COLUMN <= x < _CROP - _COLUMN:
@@ -122,7 +124,7 @@ def _close_on_rounded_opening(lab: np.ndarray, points: np.ndarray) -> None:
             moves.append((upper, lo + top))
         if bottom < len(dark) - 2 and is_lip(profile_l[bottom + 1:], profile_a[bottom + 1:]):
             moves.append((lower, lo + bottom + 1))
-    middle = len(LOWER_INNER) // 2
+    middle = len(FACING_PAIRS) // 2
     rounded = (0 < len(dark_columns) <= _ROUNDED_COLUMNS and middle in dark_columns
                and dark_columns == list(range(dark_columns[0], dark_columns[-1] + 1)))
     if rounded:
@@ -167,6 +169,6 @@ def _edge(slope: np.ndarray, x: float, top: float, bottom: float, sign: float) -
 
 def _keep_lips_apart(points: np.ndarray) -> None:
     """Where a refined lower inner-lip point rose above the upper point facing it, meet in the middle."""
-    for upper, lower in zip(reversed(UPPER_INNER), LOWER_INNER, strict=True):
+    for upper, lower in FACING_PAIRS:
         if points[lower, 1] < points[upper, 1]:
             points[upper, 1] = points[lower, 1] = 0.5 * (points[upper, 1] + points[lower, 1])

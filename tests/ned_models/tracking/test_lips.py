@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from ned_models.landmarks import LANDMARK_COUNT, LIPS_INNER, LIPS_OUTER, MOUTH_LEFT_CORNER, MOUTH_RIGHT_CORNER
-from ned_models.tracking.lips import LOWER_INNER, UPPER_INNER, refine_inner_lips
+from ned_models.tracking.lips import FACING_PAIRS, LOWER_INNER, UPPER_INNER, refine_inner_lips
 
 SKIN, LIP, TEETH = (220, 170, 150), (180, 40, 60), (240, 240, 235)
 UPPER_EDGE, LOWER_EDGE = 96.0, 104.0  # the drawn inner edges of the lips (pixel-edge rows)
@@ -26,7 +26,7 @@ def _landmarks(upper_y: float, lower_y: float) -> np.ndarray:
     points[MOUTH_RIGHT_CORNER] = points[LIPS_INNER[0]] = (60.0, 100.0, 0.0)
     points[MOUTH_LEFT_CORNER] = points[LIPS_INNER[10]] = (140.0, 100.0, 0.0)
     xs = np.linspace(72.0, 128.0, len(LOWER_INNER))
-    for x, upper, lower in zip(xs, reversed(UPPER_INNER), LOWER_INNER, strict=True):
+    for x, (upper, lower) in zip(xs, FACING_PAIRS, strict=True):
         points[upper, :2] = (x, upper_y)
         points[lower, :2] = (x, lower_y)
     for inner, outer in zip(LIPS_INNER, LIPS_OUTER, strict=True):
@@ -60,7 +60,7 @@ def test_points_stay_without_an_edge_to_go_to(frame):
 def test_lips_never_cross():
     before = _landmarks(upper_y=100.5, lower_y=99.5)  # the model already has them crossed a little
     after = refine_inner_lips(_mouth(parted=False), before)
-    for upper, lower in zip(reversed(UPPER_INNER), LOWER_INNER, strict=True):
+    for upper, lower in FACING_PAIRS:
         assert after[lower, 1] >= after[upper, 1]
 
 
@@ -86,12 +86,11 @@ def test_rounded_lips_close_on_the_opening():
     """The model's ring near the lips' outer edge moves onto the dark opening in the middle columns."""
     before = _landmarks(upper_y=90.0, lower_y=112.0)
     after = refine_inner_lips(_rounded_lips(), before)
-    pairs = list(zip(reversed(UPPER_INNER), LOWER_INNER, strict=True))
-    over_the_opening = [pair for pair in pairs if 88.0 < before[pair[0], 0] < 112.0]
+    over_the_opening = [pair for pair in FACING_PAIRS if 88.0 < before[pair[0], 0] < 112.0]
     assert len(over_the_opening) == 3
     for upper, lower in over_the_opening:
         assert abs(after[upper, 1] - 96.0) < 1.0 and abs(after[lower, 1] - 104.0) < 1.0
-    beside = [i for pair in pairs if pair not in over_the_opening for i in pair]
+    beside = [i for pair in FACING_PAIRS if pair not in over_the_opening for i in pair]
     np.testing.assert_array_equal(after[beside], before[beside])
 
 
