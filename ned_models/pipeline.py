@@ -18,11 +18,13 @@ import numpy as np
 from ned_models.analysis.results import FrameFaceState, ShotAnalysis
 from ned_models.edit import EditParams, RendererKind
 from ned_models.errors import AnalysisMissing
+from ned_models.face_model.creases import CreaseRig
 from ned_models.face_model.morphable import FaceModel, load_face_model
 from ned_models.manipulation.expression import edit_expression, emotional_baseline
 from ned_models.manipulation.speech import restore_speech
 from ned_models.neural.neural_renderer import NeuralRenderer, RendererMemory
 from ned_models.render import PatchResult, WarpTopology, build_topology, render_patch
+from ned_models.render.creases import CreaseStroke
 from ned_models.render.debug_overlay import draw_debug_overlay
 
 __all__ = ["FramePipeline", "ShotRenderer", "EditedFace", "edit_face", "shot_topology", "FEATHER_PER_UNIT"]
@@ -84,6 +86,7 @@ class FramePipeline:
 
     def __init__(self, model: FaceModel | None = None) -> None:
         self._model = model or load_face_model()
+        self._crease_rig = CreaseRig(self._model.template)
 
     def render(self, region: np.ndarray, origin_xy: tuple[int, int], render_scale: float, state: FrameFaceState,
                baseline: np.ndarray, params: EditParams, topology: WarpTopology | None) -> PatchResult:
@@ -109,10 +112,24 @@ class FramePipeline:
         if params.renderer is RendererKind.PASSTHROUGH or params.is_identity:
             target = source
         elif params.renderer is RendererKind.WARP:
-            target = edit_face(state, baseline, params, self._model).target * render_scale
+            edited = edit_face(state, baseline, params, self._model)
+            target = edited.target * render_scale
+            creases = self._creases(state.expression, edited.expression, target)
+            return render_patch(region, origin_xy, source, target, feather=feather, topology=topology,
+                                forehead=1.0, creases=creases)
         else:
             raise ValueError(f"renderer {params.renderer.value} needs `render_neural`")
         return render_patch(region, origin_xy, source, target, feather=feather, topology=topology, forehead=1.0)
+
+    def _creases(self, source_expression: np.ndarray, edited_expression: np.ndarray,
+                 target: np.ndarray) -> list[CreaseStroke]:
+        """The folds the edit deepens, placed on the edited geometry."""
+        depths = self._crease_rig.depths(source_expression, edited_expression)
+        if not np.any(depths > 0):
+            return []
+        rig = self._crease_rig
+        return [CreaseStroke(curve, float(depth), float(width), crease.bulge_side) for crease, curve, depth, width
+                in zip(rig.creases, rig.curves(target), depths, rig.widths(target), strict=True) if depth > 0]
 
     def render_neural(self, renderer: NeuralRenderer, memory: RendererMemory | None, region: np.ndarray,
                       origin_xy: tuple[int, int], render_scale: float, state: FrameFaceState, baseline: np.ndarray,

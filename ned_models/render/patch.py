@@ -5,7 +5,9 @@ The compositing happens in the displacement domain: the face mask fades the warp
 warped face and the source. Nothing can ghost, grain is neither doubled nor averaged, and colour
 is the source's own. (`composite.blend`, a multi-band blend, is there for renderers that make new
 pixels.) Measured on real frames, the outer quarter of the feather carries the same gradient
-energy as the source (ratio 1.00 - 1.02): no seam.
+energy as the source (ratio 1.00 - 1.02): no seam. The one exception to "only moved pixels" is a
+fold the edit deepens, which no moving of pixels can make: it is shaded onto the warped pixels,
+multiplicatively and inside the mask (`creases`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ned_models.render.creases import CreaseStroke, shade_creases
 from ned_models.render.masks import DEFAULT_FOREHEAD, DEFAULT_INSET
 from ned_models.render.topology import WarpTopology, build_topology
 from ned_models.render.warp import dense_warp_field, warp_image
@@ -47,7 +50,7 @@ class PatchResult:
 def render_patch(frame_region: np.ndarray, region_origin_xy: tuple[int, int], src_points: np.ndarray,
                  dst_points: np.ndarray, *, feather: float = DEFAULT_FEATHER,
                  topology: WarpTopology | None = None, inset: float = DEFAULT_INSET,
-                 forehead: float = DEFAULT_FOREHEAD) -> PatchResult:
+                 forehead: float = DEFAULT_FOREHEAD, creases: list[CreaseStroke] | None = None) -> PatchResult:
     """Re-render the face region by moving the source's own pixels onto the edited geometry.
 
     Inputs are at the host's render scale: the region and the points are in the same (scaled)
@@ -64,6 +67,8 @@ def render_patch(frame_region: np.ndarray, region_origin_xy: tuple[int, int], sr
         topology: the shot's triangulation (`build_topology`, once per shot). None builds one from
             `src_points` for this call alone, which costs a few ms and is not stable over time.
         inset, forehead: see `masks.face_mask`.
+        creases: folds to shade on the warped face (`creases.shade_creases`), e.g. the ones the
+            edit deepens; None shades nothing.
 
     Returns:
         The patch (see `PatchResult`).
@@ -82,6 +87,8 @@ def render_patch(frame_region: np.ndarray, region_origin_xy: tuple[int, int], sr
     field = dense_warp_field(src_points, dst_points, topology, bounds, feather=feather, inset=inset,
                              forehead=forehead)
     patch, placement, alpha = warp_image(frame_region, (ox, oy), field)
+    if creases:
+        shade_creases(patch, placement, alpha, creases)
     return PatchResult(patch=patch, placement=placement, alpha=alpha)
 
 
