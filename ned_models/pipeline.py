@@ -124,10 +124,10 @@ class FramePipeline:
     def _creases(self, source_expression: np.ndarray, edited_expression: np.ndarray,
                  target: np.ndarray) -> list[CreaseStroke]:
         """The folds the edit deepens, placed on the edited geometry."""
-        depths = self._crease_rig.depths(source_expression, edited_expression)
+        rig = self._crease_rig
+        depths = rig.depths(source_expression, edited_expression)
         if not np.any(depths > 0):
             return []
-        rig = self._crease_rig
         return [CreaseStroke(curve, float(depth), float(width), crease.bulge_side) for crease, curve, depth, width
                 in zip(rig.creases, rig.curves(target), depths, rig.widths(target), strict=True) if depth > 0]
 

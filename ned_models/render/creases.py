@@ -35,7 +35,8 @@ class CreaseStroke:
 
     Attributes:
         curve: (n, 2) frame pixels (render scale) along the fold, n >= 2, in order.
-        depth: darkening of green at the fold's centre line, in [0, 0.5] (0.1 = 10 % darker).
+        depth: the fold's strength, in [0, 0.5]: green on the crease line darkens by about 1.2 x
+            depth (the line's own shadow and the slope's together), red by 0.8 of that.
         width: the crease line's Gaussian sigma across the fold, pixels.
         bulge_side: +1 if the skin bulges over the fold on the image's left of a curve running
             down the image (the side where direction x offset > 0, y down), -1 on the other side.
