@@ -31,12 +31,24 @@ def test_a_smile_added_deepens_both_folds_and_one_removed_deepens_none(model: Fa
     neutral = np.zeros(len(AU))
     smiling = neutral.copy()
     smiling[[AU.LIP_CORNER_PULL_R, AU.LIP_CORNER_PULL_L, AU.CHEEK_RAISE]] = [1.5, 1.5, 0.7]
+    names = [c.name for c in CREASES]
+    nasolabial = np.array(["nasolabial" in name for name in names])
     added = rig.depths(neutral, smiling)
-    assert np.all(added > 0.05)
+    assert np.all(added[nasolabial] > 0.05) and np.all(added[~nasolabial] == 0.0)
     assert np.allclose(rig.depths(smiling, neutral), 0.0)            # a smile taken away: no fold drawn
     half = smiling.copy()
     half[AU.LIP_CORNER_PULL_L] = 0.0                                  # one-sided: only the right fold
     one_sided = rig.depths(neutral, half)
-    names = [c.name for c in CREASES]
     assert one_sided[names.index("nasolabial furrow (right)")] > one_sided[names.index("nasolabial furrow (left)")]
     assert np.all(rig.depths(neutral, 100.0 * smiling) <= MAX_DEPTH)
+
+
+def test_lowered_brows_crease_only_between_the_brows(model: FaceModel) -> None:
+    rig = CreaseRig(model.template)
+    frowning = np.zeros(len(AU))
+    frowning[AU.BROW_LOWER] = 1.0
+    depths = rig.depths(np.zeros(len(AU)), frowning)
+    glabellar = np.array(["glabellar" in c.name for c in CREASES])
+    assert glabellar.sum() == 2 and np.all(depths[glabellar] > 0.1) and np.all(depths[~glabellar] == 0.0)
+    right, left = (c for c in CREASES if "glabellar" in c.name)
+    assert np.all(right.curve[:, 0] < 0.0) and np.allclose(left.curve * [-1.0, 1.0], right.curve)
