@@ -69,10 +69,9 @@ _NASOLABIAL_R = Crease(
 # The brow lower (AU4) draws the brows together and down and creases the skin between them in
 # vertical lines (corrugator furrows): here one each side, just inside the brow's head (template
 # (-0.205, -0.34)), from brow height down toward the root of the nose, with the skin bunched toward
-# the midline. Under anger (14 talking clips) the face read angrier on 10 (median gain +0.22 ->
-# +0.26) and dlib's embedding came nearer the source on 11 (liveportrait_d10 0.43 -> 0.37,
-# retalking_3 0.36 -> 0.33): the lowered brows without their furrows looked like another face.
-# Drawn narrower and twice as deep they looked painted on.
+# the midline. Under anger (14 talking clips) the face read angrier on 11 (median gain +0.22 ->
+# +0.26) and dlib's embedding came nearer the source on 12 (liveportrait_d10 0.43 -> 0.37,
+# retalking_3 0.36 -> 0.33). Drawn narrower and twice as deep they looked painted on.
 _GLABELLAR_R = Crease(
     "glabellar line (right)", _quadratic((-0.10, -0.38), (-0.085, -0.25), (-0.07, -0.12)),
     MappingProxyType({AU.BROW_LOWER: 0.12}), 0.03, -1)
