@@ -109,25 +109,23 @@ class FramePipeline:
         source = state.landmarks[:, :2] * render_scale
         if params.renderer is RendererKind.DEBUG:
             return draw_debug_overlay(region, origin_xy, state, render_scale)
+        creases = None
         if params.renderer is RendererKind.PASSTHROUGH or params.is_identity:
             target = source
         elif params.renderer is RendererKind.WARP:
             edited = edit_face(state, baseline, params, self._model)
             target = edited.target * render_scale
             creases = self._creases(state.expression, edited.expression, target)
-            return render_patch(region, origin_xy, source, target, feather=feather, topology=topology,
-                                forehead=1.0, creases=creases)
         else:
             raise ValueError(f"renderer {params.renderer.value} needs `render_neural`")
-        return render_patch(region, origin_xy, source, target, feather=feather, topology=topology, forehead=1.0)
+        return render_patch(region, origin_xy, source, target, feather=feather, topology=topology, forehead=1.0,
+                            creases=creases)
 
     def _creases(self, source_expression: np.ndarray, edited_expression: np.ndarray,
                  target: np.ndarray) -> list[CreaseStroke]:
         """The folds the edit deepens, placed on the edited geometry."""
         rig = self._crease_rig
         depths = rig.depths(source_expression, edited_expression)
-        if not np.any(depths > 0):
-            return []
         return [CreaseStroke(curve, float(depth), float(width), crease.bulge_side) for crease, curve, depth, width
                 in zip(rig.creases, rig.curves(target), depths, rig.widths(target), strict=True) if depth > 0]
 

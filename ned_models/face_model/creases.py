@@ -45,7 +45,10 @@ class Crease:
     bulge_side: int
 
 
-def _mirrored(crease: Crease, name: str, units: dict[AU, float]) -> Crease:
+def _mirrored(crease: Crease, name: str) -> Crease:
+    """The same fold on the other side of the face, driven by that side's units."""
+    units = {AU[unit.name[:-2] + "_L"] if unit.name.endswith("_R") else unit: depth
+             for unit, depth in crease.depth_per_unit.items()}
     return Crease(name, crease.curve * np.array([-1.0, 1.0]), MappingProxyType(units), crease.width,
                   -crease.bulge_side)
 
@@ -78,9 +81,9 @@ _GLABELLAR_R = Crease(
 
 CREASES: tuple[Crease, ...] = (
     _NASOLABIAL_R,
-    _mirrored(_NASOLABIAL_R, "nasolabial furrow (left)", {AU.LIP_CORNER_PULL_L: 0.06, AU.CHEEK_RAISE: 0.04}),
+    _mirrored(_NASOLABIAL_R, "nasolabial furrow (left)"),
     _GLABELLAR_R,
-    _mirrored(_GLABELLAR_R, "glabellar line (left)", {AU.BROW_LOWER: 0.12}),
+    _mirrored(_GLABELLAR_R, "glabellar line (left)"),
 )
 
 

@@ -38,6 +38,11 @@ def shot(media_dir: Path):
     return frames, times, analyse_shot(iter(decoded))
 
 
+@pytest.fixture(scope="module")
+def smiles(shot):
+    return _renders(shot, Emotion.HAPPY)
+
+
 def _paste(frame: np.ndarray, patch, placement) -> np.ndarray:
     out = frame.copy()
     x, y, w, h = placement
@@ -64,8 +69,8 @@ def _renders(shot, emotion: Emotion) -> list[tuple[np.ndarray, np.ndarray, np.nd
     return out
 
 
-def test_folds_darken_the_cheeks_beside_the_mouth_and_nothing_else(shot) -> None:
-    for _, bare, full, target in _renders(shot, Emotion.HAPPY):
+def test_folds_darken_the_cheeks_beside_the_mouth_and_nothing_else(smiles) -> None:
+    for _, bare, full, target in smiles:
         change = full.astype(np.float64).sum(axis=2) - bare.astype(np.float64).sum(axis=2)
         assert change.sum() < 0.0 and change.max() < -0.5 * change.min(), "the sheen outshines the fold"
         ys, xs = np.nonzero(change < -3.0)
@@ -82,10 +87,10 @@ def test_folds_darken_the_cheeks_beside_the_mouth_and_nothing_else(shot) -> None
         assert ys.max() < target[L.CHIN, 1], "shading reached below the chin"
 
 
-def test_the_folds_make_the_smile_read_more_strongly(shot) -> None:
+def test_the_folds_make_the_smile_read_more_strongly(smiles) -> None:
     classifier, landmarker = FerClassifier.load(), Dlib68()
     gains = []
-    for _, bare, full, _ in _renders(shot, Emotion.HAPPY):
+    for _, bare, full, _ in smiles:
         points = landmarker.detect(bare)
         assert points is not None
         p_bare = classifier.face_probabilities(bare, points)[Emotion.HAPPY]
