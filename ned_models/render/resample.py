@@ -91,7 +91,7 @@ def _restore_detail(image: np.ndarray, maps: np.ndarray, table: np.ndarray) -> N
 def _magnification_gain(step: np.ndarray, pad: tuple[int, int]) -> np.ndarray:
     """c(s) per pixel, from the map's step between neighbours along one axis ((h, w, 2), one short
     along that axis: `pad` rows and columns are repeated to give the full size back)."""
-    spacing = cv2.magnitude(*cv2.split(np.ascontiguousarray(step)))  # source pixels per output pixel
+    spacing = cv2.magnitude(*cv2.split(step))  # source pixels per output pixel
     excess = np.clip(1.0 / np.maximum(spacing, 1e-6) - 1.0, 0.0, _MAX_STRETCH)  # s - 1 where magnified
     m0, m1 = _MAGNIFICATION_POLY
     gain = excess * (m0 + m1 * excess)
