@@ -5,7 +5,8 @@ import pytest
 
 from ned_models.edit import Emotion
 from ned_models.face_model.action_units import ActionUnit as AU
-from ned_models.face_model.morphable import EXPRESSION_BOUNDS
+from ned_models.face_model.morphable import EXPRESSION_BOUNDS, load_face_model
+from ned_models.landmarks import RIGHT_BROW
 from ned_models.manipulation.emotions import ARTICULATING_UNITS, EMOTIONAL_UNITS, PROFILES, SPEECH_UNITS
 from ned_models.manipulation.expression import BaselineTracker, edit_expression, emotion_profile, emotional_baseline
 
@@ -76,6 +77,32 @@ def test_target_profile_replaces_the_baseline():
     for unit in (AU.LIP_CORNER_DEPRESS, AU.BROW_INNER_RAISE):
         np.testing.assert_allclose(edited[middle, unit], profile[unit], atol=0.02)
     assert edited[middle, AU.LIP_CORNER_PULL_L].max() < 0.05
+
+
+def _brow_motion(emotion: Emotion) -> tuple[np.ndarray, np.ndarray, float]:
+    """How the emotion at intensity 1 moves the right brow's inner end, its outer end and the brow
+    as a whole (mean y) on the template (IOD; x toward the midline and y down are +)."""
+    model = load_face_model()
+    motion = model.shape(model.template, emotion_profile(emotion)) - model.template
+    return motion[107, :2], motion[70, :2], float(motion[list(RIGHT_BROW), 1].mean())
+
+
+@pytest.mark.parametrize("emotion", [Emotion.SAD, Emotion.FEARFUL])
+def test_sadness_and_fear_knit_the_brows_as_they_raise_their_inner_ends(emotion):
+    """FACS's AU1+4: the brows' inner ends go up and toward each other (a brow that only rises
+    reads as surprise)."""
+    head, _, _ = _brow_motion(emotion)
+    assert head[1] < -0.04 and head[0] > 0.02
+
+
+def test_sad_brows_rise_at_their_inner_ends_only():
+    head, tail, whole = _brow_motion(Emotion.SAD)
+    assert abs(tail[1]) < 0.5 * abs(head[1]) and whole > 0.7 * head[1]
+
+
+def test_surprise_raises_the_brows_without_knitting_them():
+    head, tail, _ = _brow_motion(Emotion.SURPRISED)
+    assert head[1] < -0.04 and tail[1] < -0.04 and abs(head[0]) < 0.01
 
 
 def test_intensity_scales_monotonically_and_stays_in_bounds():
