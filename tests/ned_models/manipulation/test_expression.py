@@ -79,11 +79,16 @@ def test_target_profile_replaces_the_baseline():
     assert edited[middle, AU.LIP_CORNER_PULL_L].max() < 0.05
 
 
-def _brow_motion(emotion: Emotion) -> tuple[np.ndarray, np.ndarray, float]:
-    """How the emotion at intensity 1 moves the right brow's inner end, its outer end and the brow
-    as a whole (mean y) on the template (IOD; x toward the midline and y down are +)."""
+def _template_motion(emotion: Emotion) -> np.ndarray:
+    """(478, 3) how the emotion at intensity 1 moves the template's points (IOD; y down is +)."""
     model = load_face_model()
-    motion = model.shape(model.template, emotion_profile(emotion)) - model.template
+    return model.shape(model.template, emotion_profile(emotion)) - model.template
+
+
+def _brow_motion(emotion: Emotion) -> tuple[np.ndarray, np.ndarray, float]:
+    """How the emotion moves the right brow's inner end, its outer end and the brow as a whole
+    (mean y) on the template (x toward the midline is +)."""
+    motion = _template_motion(emotion)
     return motion[107, :2], motion[70, :2], float(motion[list(RIGHT_BROW), 1].mean())
 
 
@@ -103,6 +108,15 @@ def test_sad_brows_rise_at_their_inner_ends_only():
 def test_surprise_raises_the_brows_without_knitting_them():
     head, tail, _ = _brow_motion(Emotion.SURPRISED)
     assert head[1] < -0.04 and tail[1] < -0.04 and abs(head[0]) < 0.01
+
+
+def test_only_disgust_wrinkles_the_nose_anger_does_not():
+    """AU9 lifts the sides of the nose in disgust; on anger it changed the face's identity (dlib)
+    more than it made the face read angry, and FACS's anger prototypes do not have it."""
+    nose_side = [48, 64, 98, 129]  # the right nostril wing and the skin above it
+    lift = {emotion: -float(_template_motion(emotion)[nose_side, 1].mean())
+            for emotion in (Emotion.ANGRY, Emotion.DISGUSTED)}
+    assert lift[Emotion.DISGUSTED] > 0.03 and abs(lift[Emotion.ANGRY]) < 0.01
 
 
 def test_intensity_scales_monotonically_and_stays_in_bounds():
